@@ -1,0 +1,1 @@
+//! LLVM bitcode modules. (stub: being filled in)

@@ -1,0 +1,1 @@
+//! LLVM bitstream cursor. (stub: being filled in)

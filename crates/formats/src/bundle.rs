@@ -1,0 +1,1 @@
+//! Clang offload bundles. (stub: being filled in)
