@@ -72,7 +72,11 @@ pub struct Error {
 impl Error {
     /// Builds an error.
     pub fn new(format: Format, offset: u64, kind: ErrorKind) -> Self {
-        Error { format, offset, kind }
+        Error {
+            format,
+            offset,
+            kind,
+        }
     }
 
     /// Same error, with its offset moved by `base` (for a parser run on a sub-slice).

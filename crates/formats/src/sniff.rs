@@ -55,9 +55,15 @@ mod tests {
     #[test]
     fn sniffs_each_magic() {
         assert_eq!(sniff(b"BC\xC0\xDE\x35\x14"), FileKind::Bitcode);
-        assert_eq!(sniff(&[0xDE, 0xC0, 0x17, 0x0B, 0, 0]), FileKind::BitcodeWrapper);
+        assert_eq!(
+            sniff(&[0xDE, 0xC0, 0x17, 0x0B, 0, 0]),
+            FileKind::BitcodeWrapper
+        );
         assert_eq!(sniff(b"\x7fELF\x02\x01"), FileKind::Elf);
-        assert_eq!(sniff(b"__CLANG_OFFLOAD_BUNDLE__\x02"), FileKind::OffloadBundle);
+        assert_eq!(
+            sniff(b"__CLANG_OFFLOAD_BUNDLE__\x02"),
+            FileKind::OffloadBundle
+        );
         assert_eq!(sniff(b"CCOB\x03\x00"), FileKind::CompressedBundle);
         assert_eq!(sniff(b"__CLANG_OFFLOAD_BUNDLE"), FileKind::Unknown);
         assert_eq!(sniff(b""), FileKind::Unknown);

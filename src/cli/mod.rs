@@ -1,0 +1,89 @@
+//! Command-line flags, defined once, and the dispatch to each command.
+//!
+//! Flags are declared with clap's derive API so that `--help`, and later the man page and shell
+//! completions, come from the same definitions.
+
+mod inspect;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit code: the command ran and found nothing wrong.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the command ran and found problems (for `inspect`: some files could not be read
+/// or parsed).
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: the tool itself failed (bad usage, no input found, I/O error on output).
+pub const EXIT_TOOL_FAILED: u8 = 2;
+
+/// Finds out why an AMD GPU compute stack (ROCm, HIP, MIOpen, PyTorch) fails.
+#[derive(Debug, Parser)]
+#[command(name = "rocm-doctor", version, about, long_about = None)]
+pub struct Cli {
+    /// When to use colors: auto (only on a terminal, never with NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to color the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Color when stdout is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always color.
+    Always,
+    /// Never color.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to color stdout, honouring NO_COLOR (https://no-color.org).
+    pub fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read LLVM bitcode, offload bundles and AMDGPU code objects in files and directories.
+    Inspect(inspect::InspectArgs),
+}
+
+/// Parses the process arguments (exits with usage on error, as clap does).
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
+/// Runs the parsed command and returns the exit code.
+///
+/// Returns an error when the tool itself fails (e.g. writing the output fails).
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Inspect(args) => inspect::run(&args, cli.color.enabled()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn color_flag_parses() {
+        let cli = Cli::try_parse_from(["rocm-doctor", "--color", "never", "inspect", "x"]).unwrap();
+        assert_eq!(cli.color, ColorChoice::Never);
+        assert!(!cli.color.enabled());
+        assert!(Cli::try_parse_from(["rocm-doctor", "--color", "pink", "inspect", "x"]).is_err());
+    }
+}

@@ -1,0 +1,8 @@
+//! rocm-doctor: finds out why an AMD GPU compute stack fails, and what to do about it.
+//!
+//! Data flows one way (see docs/architecture.md): files → [`inspect`] (through the pure parsers
+//! of `rocm-formats`) → plain data → [`report`] renders it. Nothing before `report` prints.
+
+pub mod cli;
+pub mod inspect;
+pub mod report;
