@@ -32,8 +32,11 @@ fn oracle(file: &Path) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// (file offset, compression, ccob version, entry id → size) for each bundle, from our JSON.
-fn ours(file: &Value) -> Vec<(u64, Option<String>, Option<u64>, BTreeMap<String, u64>)> {
+/// A bundle as both sides see it: (file offset, compression, CCOB version, entry id → size).
+type BundleFacts = (u64, Option<String>, Option<u64>, BTreeMap<String, u64>);
+
+/// Each bundle's facts, from our JSON.
+fn ours(file: &Value) -> Vec<BundleFacts> {
     file["bundles"]
         .as_array()
         .unwrap()
@@ -61,7 +64,7 @@ fn ours(file: &Value) -> Vec<(u64, Option<String>, Option<u64>, BTreeMap<String,
 }
 
 /// The same tuple, from the oracle.
-fn theirs(o: &Value) -> Vec<(u64, Option<String>, Option<u64>, BTreeMap<String, u64>)> {
+fn theirs(o: &Value) -> Vec<BundleFacts> {
     o["bundles"]
         .as_array()
         .unwrap()
@@ -297,11 +300,19 @@ fn device_libs_match_bcanalyzer() {
     }
 }
 
-/// The `record string = '...'` of the first dump line starting with `tag`.
+/// The string of the first dump line starting with `tag`: bcanalyzer prints
+/// `record string = '...'` for abbreviated records and only `opN=<char code>` for the others.
 fn record_string(dump: &str, tag: &str) -> Option<String> {
     let line = dump.lines().find(|l| l.trim_start().starts_with(tag))?;
-    let s = line.split("record string = '").nth(1)?;
-    Some(s.strip_suffix('\'').unwrap_or(s).to_owned())
+    if let Some(s) = line.split("record string = '").nth(1) {
+        return Some(s.strip_suffix('\'').unwrap_or(s).to_owned());
+    }
+    let chars: Option<Vec<u8>> = line
+        .split_whitespace()
+        .filter_map(|w| w.strip_prefix("op"))
+        .map(|w| w.split_once('=')?.1.trim_end_matches("/>").parse().ok())
+        .collect();
+    String::from_utf8(chars?).ok()
 }
 
 /// op0 of the first dump line starting with `tag`.

@@ -56,7 +56,7 @@ pub fn inspect_paths(paths: &[PathBuf], opts: &Options) -> InspectResult {
 
     let analyze_opts = AnalyzeOptions {
         deep: opts.deep,
-        limits: opts.limits.clone(),
+        limits: opts.limits,
     };
     let bar =
         (opts.progress && jobs.len() >= PROGRESS_MIN_FILES && std::io::stderr().is_terminal())

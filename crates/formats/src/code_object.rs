@@ -549,7 +549,7 @@ mod tests {
         }
         // Deep nesting under a skipped key stops at the depth cap.
         let mut deep = vec![0x81, 0xa1, b'a'];
-        deep.extend(std::iter::repeat(0x91).take(100));
+        deep.extend(std::iter::repeat_n(0x91, 100));
         deep.push(0xc0);
         let err = find_target(&deep).unwrap_err();
         assert!(matches!(err.kind, ErrorKind::LimitExceeded { .. }));
