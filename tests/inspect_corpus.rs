@@ -281,49 +281,27 @@ fn device_libs_match_bcanalyzer() {
         let bc = &f["bitcode"];
         assert_eq!(
             bc["producer"].as_str(),
-            record_string(&dump, "<STRING").as_deref(),
+            common::record_string(&dump, "<STRING").as_deref(),
             "{path}"
         );
         assert_eq!(
             bc["triple"].as_str(),
-            record_string(&dump, "<TRIPLE").as_deref(),
+            common::record_string(&dump, "<TRIPLE").as_deref(),
             "{path}"
         );
         assert_eq!(
             bc["datalayout"].as_str(),
-            record_string(&dump, "<DATALAYOUT").as_deref(),
+            common::record_string(&dump, "<DATALAYOUT").as_deref(),
             "{path}"
         );
-        assert_eq!(bc["epoch"].as_u64(), record_op0(&dump, "<EPOCH"), "{path}");
+        assert_eq!(
+            bc["epoch"].as_u64(),
+            common::record_op0(&dump, "<EPOCH"),
+            "{path}"
+        );
         assert_eq!(bc["producer"], "LLVM15.0.5");
         assert_eq!(bc["triple"], "amdgcn-amd-amdhsa");
     }
-}
-
-/// The string of the first dump line starting with `tag`: bcanalyzer prints
-/// `record string = '...'` for abbreviated records and only `opN=<char code>` for the others.
-fn record_string(dump: &str, tag: &str) -> Option<String> {
-    let line = dump.lines().find(|l| l.trim_start().starts_with(tag))?;
-    if let Some(s) = line.split("record string = '").nth(1) {
-        return Some(s.strip_suffix('\'').unwrap_or(s).to_owned());
-    }
-    let chars: Option<Vec<u8>> = line
-        .split_whitespace()
-        .filter_map(|w| w.strip_prefix("op"))
-        .map(|w| w.split_once('=')?.1.trim_end_matches("/>").parse().ok())
-        .collect();
-    String::from_utf8(chars?).ok()
-}
-
-/// op0 of the first dump line starting with `tag`.
-fn record_op0(dump: &str, tag: &str) -> Option<u64> {
-    let line = dump.lines().find(|l| l.trim_start().starts_with(tag))?;
-    let v = line.split("op0=").nth(1)?;
-    v.trim_end_matches(|c: char| !c.is_ascii_digit())
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()
 }
 
 #[test]

@@ -109,3 +109,29 @@ pub fn plain_bundle(entries: &[(&str, &[u8])]) -> Vec<u8> {
     header.extend(data);
     header
 }
+
+/// The string of the first dump line starting with `tag`: bcanalyzer prints
+/// `record string = '...'` for abbreviated records and only `opN=<char code>` for the others.
+pub fn record_string(dump: &str, tag: &str) -> Option<String> {
+    let line = dump.lines().find(|l| l.trim_start().starts_with(tag))?;
+    if let Some(s) = line.split("record string = '").nth(1) {
+        return Some(s.strip_suffix('\'').unwrap_or(s).to_owned());
+    }
+    let chars: Option<Vec<u8>> = line
+        .split_whitespace()
+        .filter_map(|w| w.strip_prefix("op"))
+        .map(|w| w.split_once('=')?.1.trim_end_matches("/>").parse().ok())
+        .collect();
+    String::from_utf8(chars?).ok()
+}
+
+/// op0 of the first dump line starting with `tag`.
+pub fn record_op0(dump: &str, tag: &str) -> Option<u64> {
+    let line = dump.lines().find(|l| l.trim_start().starts_with(tag))?;
+    let v = line.split("op0=").nth(1)?;
+    v.trim_end_matches(|c: char| !c.is_ascii_digit())
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
