@@ -77,10 +77,16 @@ fn code_objects_match_readelf() {
                 path.display()
             );
         }
-        // The file name says what clang was asked for: k19-gfx90a_xnack-.co → gfx90a:xnack-.
+        // The file name says what clang was asked for: k19-gfx90a_xnack-.co → gfx90a:xnack-,
+        // k19-gfx1030-v4.co → gfx1030.
         let name = path.file_stem().unwrap().to_str().unwrap();
-        let asked = name.split('-').nth(1).unwrap().replace('_', ":");
-        if !name.contains("generic") && name.split('-').nth(1) != Some("unbundled") {
+        let arch = name.split_once('-').unwrap().1;
+        let arch = match arch.rsplit_once("-v") {
+            Some((a, v)) if v.parse::<u8>().is_ok() => a,
+            _ => arch,
+        };
+        let asked = arch.replace('_', ":");
+        if !name.contains("generic") && !name.contains("unbundled") {
             assert_eq!(co["target_id"].as_str(), Some(asked.as_str()), "{name}");
         }
     }
@@ -233,20 +239,22 @@ fn deep_code_objects_agree_with_ids_and_readelf() {
             String::from_utf8_lossy(&out.stderr)
         );
         // The first bundle as a plain bundle file the real bundler can read.
-        let plain = std::fs::read_dir(&dump)
+        // The first bundle as a plain bundle file the real bundler can read: the decompressed
+        // payload for CCOB, the bundle itself otherwise.
+        let dumped: Vec<PathBuf> = std::fs::read_dir(&dump)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .filter(|p| {
-                p.to_string_lossy().contains(".000.") && p.extension().is_some_and(|x| x == "hipfb")
-            })
-            .next()
+            .collect();
+        let plain = dumped
+            .iter()
+            .find(|p| p.to_string_lossy().ends_with(".000.decompressed.hipfb"))
             .or_else(|| {
-                std::fs::read_dir(&dump)
-                    .unwrap()
-                    .map(|e| e.unwrap().path())
-                    .find(|p| p.to_string_lossy().contains(".000"))
+                dumped
+                    .iter()
+                    .find(|p| p.to_string_lossy().contains(".000."))
             })
-            .unwrap();
+            .unwrap()
+            .clone();
         let entries = first["entries"].as_array().unwrap();
         for e in entries.iter().filter(|e| !e["target"].is_null()).step_by(4) {
             let id = e["triple"].as_str().unwrap();
