@@ -7,7 +7,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 packages=(
-  llvm-14 llvm-15 llvm-16 llvm-19
+  llvm-13 llvm-14 llvm-15 llvm-16 llvm-19 llvm-22
   clang-16 clang-19
   clang-tools-16 clang-tools-19
   lld-16 lld-19

@@ -5,4 +5,6 @@
 
 pub mod cli;
 pub mod inspect;
+pub mod knowledge;
+pub mod probe;
 pub mod report;

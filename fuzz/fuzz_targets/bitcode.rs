@@ -1,7 +1,9 @@
-//! The bitcode parser returns Ok or Err on any input: no panic, no hang, bounded memory.
+//! See `bitcode_target` in ../harness.rs for what this target checks.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = rocm_formats::bitcode::parse(data);
-});
+#[path = "../harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+fuzz_target!(|data: &[u8]| harness::bitcode_target(data));

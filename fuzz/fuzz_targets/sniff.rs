@@ -1,11 +1,9 @@
-//! Sniffing any bytes gives a kind, and the kind agrees with the magic prefix.
+//! See `sniff_target` in ../harness.rs for what this target checks.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use rocm_formats::sniff::{sniff, FileKind};
 
-fuzz_target!(|data: &[u8]| {
-    let kind = sniff(data);
-    if data.starts_with(b"\x7fELF") {
-        assert_eq!(kind, FileKind::Elf);
-    }
-});
+#[path = "../harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+fuzz_target!(|data: &[u8]| harness::sniff_target(data));

@@ -38,6 +38,35 @@ pub struct InspectArgs {
     /// Never show a progress bar (it shows only on a terminal, for long walks).
     #[arg(long)]
     pub no_progress: bool,
+
+    /// LLVM majors whose bitcode readers to judge each bitcode file against, e.g. 14,15,16,19;
+    /// `none` to skip. Default: the majors installed on this machine plus those ROCm ships.
+    #[arg(long, value_name = "MAJORS", value_parser = parse_readers)]
+    pub readers: Option<Readers>,
+}
+
+/// The `--readers` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readers(pub Vec<u32>);
+
+fn parse_readers(s: &str) -> Result<Readers, String> {
+    if s == "none" {
+        return Ok(Readers(Vec::new()));
+    }
+    let mut v = s
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("not an LLVM major: {p:?}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if v.iter().any(|&m| !(3..=99).contains(&m)) {
+        return Err("LLVM majors are between 3 and 99".into());
+    }
+    v.sort_unstable();
+    v.dedup();
+    Ok(Readers(v))
 }
 
 /// Runs `inspect`; returns [`super::EXIT_FINDINGS`] when some file could not be read or parsed.
@@ -49,9 +78,14 @@ pub fn run(args: &InspectArgs, color: bool) -> anyhow::Result<u8> {
         include_unknown: args.all,
         threads: args.threads,
         progress: !args.no_progress,
+        readers: match &args.readers {
+            Some(r) => r.0.clone(),
+            None => crate::inspect::readers::default_majors(std::path::Path::new("/")),
+        },
         ..Options::default()
     };
-    let result = inspect::inspect_paths(&args.paths, &opts);
+    let mut result = inspect::inspect_paths(&args.paths, &opts);
+    result.installed_llvm = crate::probe::toolchain::installed_majors(std::path::Path::new("/"));
     if result.files.is_empty() && result.missing.len() == args.paths.len() {
         anyhow::bail!(
             "no such file or directory: {}",

@@ -9,6 +9,7 @@ use rocm_formats::sniff::{self, FileKind};
 use rocm_formats::{bitcode, code_object, elf};
 
 use super::model::{BundleReport, ElfInfo, EntryContent, FileReport, Kind, SectionInfo};
+use super::readers;
 
 /// The section clang writes HIP fat binaries to.
 const HIP_FATBIN: &[u8] = b".hip_fatbin";
@@ -20,6 +21,8 @@ pub struct AnalyzeOptions {
     pub deep: bool,
     /// Size and decompression limits for bundles.
     pub limits: Limits,
+    /// LLVM reader majors to judge bitcode against (empty: no judgement, no feature scan).
+    pub readers: Vec<u32>,
 }
 
 /// The kind `sniff` would give these leading bytes, as a report kind.
@@ -41,6 +44,9 @@ pub fn analyze(data: &[u8], report: &mut FileReport, opts: &AnalyzeOptions) {
                 Ok(info) => report.bitcode = Some(info),
                 Err(e) => report.error = Some(e.to_string()),
             }
+            if !opts.readers.is_empty() {
+                judge_readers(data, report, &opts.readers);
+            }
         }
         FileKind::OffloadBundle | FileKind::CompressedBundle => {
             report.kind = Kind::OffloadBundle;
@@ -51,6 +57,25 @@ pub fn analyze(data: &[u8], report: &mut FileReport, opts: &AnalyzeOptions) {
         FileKind::Elf => analyze_elf(data, report, opts),
         _ => report.kind = Kind::Unknown,
     }
+}
+
+/// Scans the whole module for version-dependent features and judges each reader.
+fn judge_readers(data: &[u8], report: &mut FileReport, readers: &[u32]) {
+    let scan = match bitcode::features::scan(data) {
+        Ok(s) => s,
+        Err(e) => {
+            report.error.get_or_insert(e.to_string());
+            return;
+        }
+    };
+    if let Some(e) = &scan.truncated_by {
+        report
+            .error
+            .get_or_insert(format!("feature scan stopped: {e}"));
+    }
+    let producer = report.bitcode.as_ref().and_then(|b| b.producer.as_deref());
+    report.readers = readers::predict(&scan, producer, readers, crate::knowledge::bitcode::table());
+    report.bitcode_features = Some(scan);
 }
 
 fn analyze_elf(data: &[u8], report: &mut FileReport, opts: &AnalyzeOptions) {

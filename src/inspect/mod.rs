@@ -6,6 +6,7 @@
 pub mod analyze;
 pub mod input;
 pub mod model;
+pub mod readers;
 pub mod walk;
 
 use std::io::IsTerminal;
@@ -34,6 +35,8 @@ pub struct Options {
     pub progress: bool,
     /// Limits handed to the parsers.
     pub limits: rocm_formats::bundle::Limits,
+    /// LLVM reader majors to judge bitcode against (empty: none).
+    pub readers: Vec<u32>,
 }
 
 /// Inspects files and directories. Never fails as a whole: each file's problem is recorded in
@@ -57,6 +60,7 @@ pub fn inspect_paths(paths: &[PathBuf], opts: &Options) -> InspectResult {
     let analyze_opts = AnalyzeOptions {
         deep: opts.deep,
         limits: opts.limits,
+        readers: opts.readers.clone(),
     };
     let bar =
         (opts.progress && jobs.len() >= PROGRESS_MIN_FILES && std::io::stderr().is_terminal())

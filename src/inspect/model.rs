@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
+use rocm_formats::bitcode::features::FeatureScan;
 use rocm_formats::{bitcode::BitcodeInfo, bundle::Bundle, code_object::CodeObject};
+
+use super::readers::Verdict;
 
 /// The outcome of inspecting a set of paths.
 #[derive(Debug, Default)]
@@ -15,6 +18,8 @@ pub struct InspectResult {
     pub skipped_unknown: u64,
     /// Files reached twice through links (inspected once).
     pub skipped_duplicates: u64,
+    /// LLVM majors installed on this machine (marks the matrix's columns).
+    pub installed_llvm: Vec<u32>,
 }
 
 /// What a file turned out to be.
@@ -58,6 +63,10 @@ pub struct FileReport {
     pub error: Option<String>,
     /// Bitcode facts, for bitcode files.
     pub bitcode: Option<BitcodeInfo>,
+    /// The version-dependent features the bitcode uses, in reader order (with `--readers`).
+    pub bitcode_features: Option<FeatureScan>,
+    /// Which LLVM readers load the bitcode (with `--readers`).
+    pub readers: Vec<Verdict>,
     /// ELF facts, for ELF files.
     pub elf: Option<ElfInfo>,
     /// Every offload bundle found in the file, in file order.
@@ -77,6 +86,8 @@ impl FileReport {
             kind,
             error: None,
             bitcode: None,
+            bitcode_features: None,
+            readers: Vec::new(),
             elf: None,
             bundles: Vec::new(),
             code_object: None,

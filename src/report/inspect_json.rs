@@ -84,6 +84,35 @@ pub struct Bitcode {
     pub module_version: Option<u64>,
     /// Whether the 0x0B17C0DE wrapper header is present.
     pub wrapped: bool,
+    /// Which LLVM readers load the file (empty with `--readers none` and for bitcode inside
+    /// bundles).
+    pub readers: Vec<ReaderVerdict>,
+    /// The version-dependent features the module uses, in the order a reader meets them.
+    pub features: Vec<FeatureWire>,
+}
+
+/// One reader's verdict.
+#[derive(Serialize)]
+pub struct ReaderVerdict {
+    /// The reader's LLVM major.
+    pub llvm: u32,
+    /// true, false, or null when unknown.
+    pub loads: Option<bool>,
+    /// The deciding feature (first failing, or first of unknown support), or null.
+    pub feature: Option<String>,
+    /// What that feature is.
+    pub feature_what: Option<String>,
+    /// The message class the reader prints, or null when it loads or is unknown.
+    pub message: Option<String>,
+}
+
+/// One feature the module uses.
+#[derive(Serialize)]
+pub struct FeatureWire {
+    /// Feature name (`attr:86`, `flag:cast-nneg`, `type:25`).
+    pub name: String,
+    /// First LLVM major that reads it, or null when unknown.
+    pub first_llvm: Option<u32>,
 }
 
 /// ELF facts.
@@ -213,7 +242,7 @@ fn file(f: &FileReport) -> File {
         size: f.size,
         kind: f.kind.as_str(),
         error: f.error.clone(),
-        bitcode: f.bitcode.as_ref().map(bitcode),
+        bitcode: f.bitcode.as_ref().map(|b| with_readers(bitcode(b), f)),
         elf: f.elf.as_ref().map(|e| Elf {
             machine: e.machine,
             bundle_sections: e
@@ -242,7 +271,38 @@ fn bitcode(b: &BitcodeInfo) -> Bitcode {
         datalayout: b.datalayout.clone(),
         module_version: b.module_version,
         wrapped: b.wrapper.is_some(),
+        readers: Vec::new(),
+        features: Vec::new(),
     }
+}
+
+fn with_readers(mut b: Bitcode, f: &FileReport) -> Bitcode {
+    use crate::knowledge::bitcode::{table, FirstLlvm};
+    b.readers = f
+        .readers
+        .iter()
+        .map(|v| ReaderVerdict {
+            llvm: v.llvm,
+            loads: v.loads,
+            feature: v.feature.clone(),
+            feature_what: v.what.clone(),
+            message: v.message.clone(),
+        })
+        .collect();
+    if let Some(scan) = &f.bitcode_features {
+        b.features = scan
+            .uses
+            .iter()
+            .map(|u| FeatureWire {
+                name: u.feature.clone(),
+                first_llvm: match table().first_llvm(&u.feature) {
+                    FirstLlvm::Major(m) | FirstLlvm::AtMost(m) => Some(m),
+                    FirstLlvm::Never(_) | FirstLlvm::Unknown => None,
+                },
+            })
+            .collect();
+    }
+    b
 }
 
 fn bundle(r: &BundleReport) -> Bundle {

@@ -5,15 +5,28 @@ use std::io::{self, Write};
 use rocm_formats::bundle::Compression;
 use rocm_formats::code_object::CodeObject;
 
-use super::{human_size, target_order, targets_of, Style};
+use super::{human_size, readers_text, target_order, targets_of, Style};
 use crate::inspect::model::{BundleReport, FileReport, InspectResult, Kind};
 
 /// Writes the text report.
 ///
 /// Returns an error if writing fails.
 pub fn write(out: &mut dyn Write, result: &InspectResult, style: &Style) -> io::Result<()> {
+    let judged: Vec<&FileReport> = result
+        .files
+        .iter()
+        .filter(|f| !f.readers.is_empty())
+        .collect();
+    let matrix = judged.len() >= readers_text::MATRIX_MIN_FILES;
     for f in &result.files {
-        write_file(out, f, style)?;
+        // Many judged bitcode files read best as one matrix; list them one by one only on -v.
+        if matrix && !style.verbose && !f.readers.is_empty() && f.error.is_none() {
+            continue;
+        }
+        write_file(out, f, style, !matrix)?;
+    }
+    if matrix {
+        readers_text::write_matrix(out, &judged, &result.installed_llvm, style)?;
     }
     for p in &result.missing {
         writeln!(
@@ -26,7 +39,12 @@ pub fn write(out: &mut dyn Write, result: &InspectResult, style: &Style) -> io::
     write_footer(out, result, style.verbose)
 }
 
-fn write_file(out: &mut dyn Write, f: &FileReport, style: &Style) -> io::Result<()> {
+fn write_file(
+    out: &mut dyn Write,
+    f: &FileReport,
+    style: &Style,
+    verdicts: bool,
+) -> io::Result<()> {
     // Walks meet many host libraries without GPU code; list them only when asked.
     if !f.explicit && !style.verbose && is_plain_host_elf(f) {
         return Ok(());
@@ -70,6 +88,9 @@ fn write_file(out: &mut dyn Write, f: &FileReport, style: &Style) -> io::Result<
             if let Some(dl) = &bc.datalayout {
                 writeln!(out, "  datalayout {dl}")?;
             }
+        }
+        if verdicts {
+            readers_text::write_file_verdicts(out, &f.readers, style)?;
         }
     }
     if let Some(co) = &f.code_object {

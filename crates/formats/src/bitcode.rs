@@ -19,6 +19,8 @@
 //!   global variable or function record; the reader stops at the first of those.
 //! - A file may hold several modules back to back (`llvm-cat -b`); the first one is reported.
 
+pub mod features;
+
 use crate::bitstream::{BitstreamCursor, Entry, Record, BLOCKINFO_BLOCK_ID};
 use crate::bytes::{slice_at, Cursor};
 use crate::sniff::{BITCODE_MAGIC, BITCODE_WRAPPER_MAGIC};

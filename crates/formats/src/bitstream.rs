@@ -263,6 +263,37 @@ pub enum Entry<'a> {
     EndOfStream,
 }
 
+/// One step of a walk, as [`BitstreamCursor::advance_ref`] returns it: like [`Entry`], but a
+/// record is borrowed from the cursor, whose operand buffer is reused from record to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryRef<'c, 'a> {
+    /// A sub-block starts (see [`Entry::SubBlock`]).
+    SubBlock {
+        /// Block id.
+        block_id: u64,
+        /// Length of the block's body in 32-bit words, as stated by the stream.
+        length_words: u32,
+    },
+    /// The current block ended; the cursor is back in its parent.
+    EndBlock {
+        /// Id of the block that ended.
+        block_id: u64,
+    },
+    /// A record of the current block, valid until the cursor moves on.
+    Record(&'c Record<'a>),
+    /// No bits are left and no block is open.
+    EndOfStream,
+}
+
+/// What one step of the cursor read; a record is left in `BitstreamCursor::record`.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    SubBlock { block_id: u64, length_words: u32 },
+    EndBlock { block_id: u64 },
+    Record,
+    EndOfStream,
+}
+
 /// Abbreviations usable in one block: those `BLOCKINFO` gave its id when it was entered, then
 /// its own.
 #[derive(Debug, Clone)]
@@ -337,6 +368,8 @@ pub struct BitstreamCursor<'a> {
     block_info: BTreeMap<u64, Arc<[Abbrev]>>,
     builder: Option<BlockInfoBuilder>,
     pending: Option<PendingBlock>,
+    /// The last record read; its operand buffer is reused.
+    record: Record<'a>,
 }
 
 impl<'a> BitstreamCursor<'a> {
@@ -350,6 +383,12 @@ impl<'a> BitstreamCursor<'a> {
             block_info: BTreeMap::new(),
             builder: None,
             pending: None,
+            record: Record {
+                abbrev_id: UNABBREV_RECORD,
+                code: 0,
+                ops: Vec::new(),
+                blob: None,
+            },
         }
     }
 
@@ -409,12 +448,47 @@ impl<'a> BitstreamCursor<'a> {
     /// VBR value, the nesting depth, an abbreviation count or a record's operand count passes
     /// its limit.
     pub fn advance(&mut self) -> Result<Entry<'a>> {
+        Ok(match self.step()? {
+            Step::SubBlock {
+                block_id,
+                length_words,
+            } => Entry::SubBlock {
+                block_id,
+                length_words,
+            },
+            Step::EndBlock { block_id } => Entry::EndBlock { block_id },
+            Step::Record => Entry::Record(self.record.clone()),
+            Step::EndOfStream => Entry::EndOfStream,
+        })
+    }
+
+    /// Reads the next entry, as [`advance`](Self::advance) does, but lends a record instead of
+    /// returning an owned copy: a full walk then allocates nothing per record.
+    ///
+    /// # Errors
+    /// As [`advance`](Self::advance).
+    pub fn advance_ref(&mut self) -> Result<EntryRef<'_, 'a>> {
+        Ok(match self.step()? {
+            Step::SubBlock {
+                block_id,
+                length_words,
+            } => EntryRef::SubBlock {
+                block_id,
+                length_words,
+            },
+            Step::EndBlock { block_id } => EntryRef::EndBlock { block_id },
+            Step::Record => EntryRef::Record(&self.record),
+            Step::EndOfStream => EntryRef::EndOfStream,
+        })
+    }
+
+    fn step(&mut self) -> Result<Step> {
         if self.pending.is_some() {
             self.enter_block()?;
         }
         loop {
             if self.scopes.is_empty() && self.bits.at_end() {
-                return Ok(Entry::EndOfStream);
+                return Ok(Step::EndOfStream);
             }
             let at = self.bits.bit_pos();
             let id = self.bits.read_fixed(self.width)?;
@@ -424,9 +498,9 @@ impl<'a> BitstreamCursor<'a> {
                 ENTER_SUBBLOCK => return self.read_block_header(),
                 DEFINE_ABBREV => self.define_abbrev(at)?,
                 _ => {
-                    let record = self.read_record(id, at)?;
-                    self.note_block_info_record(&record, at)?;
-                    return Ok(Entry::Record(record));
+                    self.read_record(id, at)?;
+                    self.note_block_info_record(at)?;
+                    return Ok(Step::Record);
                 }
             }
         }
@@ -493,7 +567,7 @@ impl<'a> BitstreamCursor<'a> {
         self.bits.jump_to_bit(end)
     }
 
-    fn read_block_header(&mut self) -> Result<Entry<'a>> {
+    fn read_block_header(&mut self) -> Result<Step> {
         let header_bit = self.bits.bit_pos();
         let block_id = self.bits.read_vbr(8)?;
         let abbrev_width = self.bits.read_vbr(4)?;
@@ -509,13 +583,13 @@ impl<'a> BitstreamCursor<'a> {
             header_bit,
             body_bit,
         });
-        Ok(Entry::SubBlock {
+        Ok(Step::SubBlock {
             block_id,
             length_words,
         })
     }
 
-    fn end_block(&mut self, at: u64) -> Result<Entry<'a>> {
+    fn end_block(&mut self, at: u64) -> Result<Step> {
         if self.scopes.is_empty() {
             return Err(malformed(at, "END_BLOCK outside any block"));
         }
@@ -535,7 +609,7 @@ impl<'a> BitstreamCursor<'a> {
         }
         self.width = scope.outer_width;
         self.abbrevs = scope.outer_abbrevs;
-        Ok(Entry::EndBlock {
+        Ok(Step::EndBlock {
             block_id: scope.block_id,
         })
     }
@@ -576,11 +650,12 @@ impl<'a> BitstreamCursor<'a> {
         Ok(())
     }
 
-    fn note_block_info_record(&mut self, record: &Record<'a>, at: u64) -> Result<()> {
-        if record.code != BLOCKINFO_CODE_SETBID || !self.in_block_info() {
+    fn note_block_info_record(&mut self, at: u64) -> Result<()> {
+        if self.record.code != BLOCKINFO_CODE_SETBID || !self.in_block_info() {
             return Ok(());
         }
-        let bid = *record
+        let bid = *self
+            .record
             .ops
             .first()
             .ok_or_else(|| malformed(at, "SETBID without a block id"))?;
@@ -590,55 +665,62 @@ impl<'a> BitstreamCursor<'a> {
         Ok(())
     }
 
-    fn read_record(&mut self, abbrev_id: u32, at: u64) -> Result<Record<'a>> {
+    /// Reads a record into `self.record`, reusing its operand buffer.
+    fn read_record(&mut self, abbrev_id: u32, at: u64) -> Result<()> {
         let bits = &mut self.bits;
+        let record = &mut self.record;
+        record.abbrev_id = abbrev_id;
+        record.ops.clear();
+        record.blob = None;
         if abbrev_id == UNABBREV_RECORD {
-            let code = bits.read_vbr(6)?;
+            record.code = bits.read_vbr(6)?;
             let count_at = bits.bit_pos();
             let count = bits.read_vbr(6)?;
-            let ops = read_array(bits, AbbrevOp::Vbr(6), count, count_at, 0)?;
-            return Ok(Record {
-                abbrev_id,
-                code,
-                ops,
-                blob: None,
-            });
+            return read_array(bits, AbbrevOp::Vbr(6), count, count_at, &mut record.ops);
         }
         let abbrev = self
             .abbrevs
             .get(abbrev_id)
             .ok_or_else(|| malformed(at, "undefined abbreviation id"))?;
-        read_abbreviated(bits, abbrev, abbrev_id, at)
+        read_abbreviated(bits, abbrev, at, record)
     }
 }
 
 /// Reads one fixed, VBR or char6 field.
+#[inline]
 fn read_scalar(bits: &mut BitReader<'_>, op: AbbrevOp) -> Result<u64> {
-    let at = bits.bit_pos();
     match op {
         AbbrevOp::Fixed(w) => bits.read_fixed(w),
         AbbrevOp::Vbr(w) => bits.read_vbr(w),
-        AbbrevOp::Char6 => {
-            let v = bits.read_fixed(6)?;
-            decode_char6(v)
-                .map(u64::from)
-                .ok_or_else(|| malformed(at, "char6 out of range"))
-        }
+        AbbrevOp::Char6 => read_char6(bits),
         AbbrevOp::Literal(v) => Ok(v),
-        AbbrevOp::Array | AbbrevOp::Blob => Err(malformed(at, "array or blob used as a field")),
+        AbbrevOp::Array | AbbrevOp::Blob => {
+            Err(malformed(bits.bit_pos(), "array or blob used as a field"))
+        }
     }
 }
 
-/// Reads `count` fields encoded as `elt`, checking the count against [`MAX_RECORD_OPS`] (with
-/// `already` operands read) and against the bits left before allocating.
+/// Reads a char6 field, decoded to ASCII.
+#[inline]
+fn read_char6(bits: &mut BitReader<'_>) -> Result<u64> {
+    let at = bits.bit_pos();
+    let v = bits.read_fixed(6)?;
+    decode_char6(v)
+        .map(u64::from)
+        .ok_or_else(|| malformed(at, "char6 out of range"))
+}
+
+/// Reads `count` fields encoded as `elt` onto `out`, checking the count against
+/// [`MAX_RECORD_OPS`] (with the operands already in `out`) and against the bits left before
+/// reserving room.
 fn read_array(
     bits: &mut BitReader<'_>,
     elt: AbbrevOp,
     count: u64,
     count_at: u64,
-    already: usize,
-) -> Result<Vec<u64>> {
-    let room = MAX_RECORD_OPS.saturating_sub(already);
+    out: &mut Vec<u64>,
+) -> Result<()> {
+    let room = MAX_RECORD_OPS.saturating_sub(out.len());
     let count = usize::try_from(count)
         .ok()
         .filter(|c| *c <= room)
@@ -649,27 +731,46 @@ fn read_array(
     if needed > bits.remaining_bits() {
         return Err(bits.truncated(needed));
     }
-    let mut out = Vec::with_capacity(count.min(PREALLOC_OPS));
-    for _ in 0..count {
-        out.push(read_scalar(bits, elt)?);
+    out.reserve(count.min(PREALLOC_OPS));
+    match elt {
+        AbbrevOp::Vbr(w) => {
+            for _ in 0..count {
+                out.push(bits.read_vbr(w)?);
+            }
+        }
+        AbbrevOp::Fixed(w) => {
+            for _ in 0..count {
+                out.push(bits.read_fixed(w)?);
+            }
+        }
+        AbbrevOp::Char6 => {
+            for _ in 0..count {
+                out.push(read_char6(bits)?);
+            }
+        }
+        _ => {
+            for _ in 0..count {
+                out.push(read_scalar(bits, elt)?);
+            }
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
-/// Reads a record laid out by `abbrev`.
+/// Reads a record laid out by `abbrev` into `record` (whose operands are empty).
 fn read_abbreviated<'a>(
     bits: &mut BitReader<'a>,
     abbrev: &Abbrev,
-    abbrev_id: u32,
     at: u64,
-) -> Result<Record<'a>> {
+    record: &mut Record<'a>,
+) -> Result<()> {
     let (first, rest) = abbrev
         .ops
         .split_first()
         .ok_or_else(|| malformed(at, "abbreviation with no operands"))?;
-    let code = read_scalar(bits, *first)?;
-    let mut ops = Vec::with_capacity(rest.len().min(PREALLOC_OPS));
-    let mut blob = None;
+    record.code = read_scalar(bits, *first)?;
+    let ops = &mut record.ops;
+    ops.reserve(rest.len().min(PREALLOC_OPS));
     let mut iter = rest.iter();
     while let Some(&op) = iter.next() {
         match op {
@@ -679,10 +780,9 @@ fn read_abbreviated<'a>(
                     .ok_or_else(|| malformed(at, "array without element"))?;
                 let count_at = bits.bit_pos();
                 let count = bits.read_vbr(6)?;
-                let mut elements = read_array(bits, elt, count, count_at, ops.len())?;
-                ops.append(&mut elements);
+                read_array(bits, elt, count, count_at, ops)?;
             }
-            AbbrevOp::Blob => blob = Some(read_blob(bits)?),
+            AbbrevOp::Blob => record.blob = Some(read_blob(bits)?),
             scalar => {
                 if ops.len() >= MAX_RECORD_OPS {
                     return Err(limit(at, "operands in one record", MAX_RECORD_OPS));
@@ -691,12 +791,7 @@ fn read_abbreviated<'a>(
             }
         }
     }
-    Ok(Record {
-        abbrev_id,
-        code,
-        ops,
-        blob,
-    })
+    Ok(())
 }
 
 /// Reads a blob field: VBR6 length, alignment, bytes, padding to 32 bits.

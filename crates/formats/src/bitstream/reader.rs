@@ -17,6 +17,16 @@ pub(super) fn limit(bit: u64, what: &'static str, limit: usize) -> Error {
     error_at(bit, ErrorKind::LimitExceeded { what, limit })
 }
 
+/// Bits of [`BitReader::peek`]'s word that are always from the stream (64 less up to 7 bits of
+/// offset within the first byte).
+const PEEK_BITS: u32 = 57;
+
+/// The low `width` bits set, for `width` below 64 (wraps to a shorter mask otherwise).
+#[inline(always)]
+fn short_mask(width: u32) -> u64 {
+    1u64.wrapping_shl(width).wrapping_sub(1)
+}
+
 /// The low `width` bits set (`width` up to 64).
 fn low_mask(width: u32) -> u64 {
     1u64.checked_shl(width)
@@ -99,18 +109,38 @@ impl<'a> BitReader<'a> {
     /// # Errors
     /// [`ErrorKind::Malformed`] if `width` is over 64; [`ErrorKind::Truncated`] if fewer than
     /// `width` bits are left (the position is then unchanged).
+    #[inline(always)]
     pub fn read_fixed(&mut self, width: u32) -> Result<u64> {
+        // Fast path: a field of up to `PEEK_BITS` bits away from the end of the data.
+        if width <= PEEK_BITS {
+            if let Some(word) = self.peek_fast() {
+                self.skip_checked(width);
+                return Ok(word & short_mask(width));
+            }
+        }
+        self.read_fixed_checked(width)
+    }
+
+    /// [`read_fixed`](Self::read_fixed) with every check, for wide fields and the last bytes.
+    #[inline(never)]
+    fn read_fixed_checked(&mut self, width: u32) -> Result<u64> {
         if width > MAX_FIELD_WIDTH {
             return Err(malformed(self.pos, "fixed field wider than 64 bits"));
         }
         if u64::from(width) > self.remaining_bits() {
             return Err(self.truncated(u64::from(width)));
         }
-        let low_width = width.min(32);
-        let low = self.read_small(low_width);
+        if width <= PEEK_BITS {
+            let value = self.peek() & short_mask(width);
+            self.skip_checked(width);
+            return Ok(value);
+        }
+        let low = self.peek() & short_mask(32);
+        self.skip_checked(32);
         let high_width = width.saturating_sub(32);
-        let high = self.read_small(high_width);
-        Ok(low | high.checked_shl(32).unwrap_or(0))
+        let high = self.peek() & short_mask(high_width);
+        self.skip_checked(high_width);
+        Ok(low | high.wrapping_shl(32))
     }
 
     /// Reads a variable-width (VBR) field of `width`-bit chunks (`width` from 2 to 64): each
@@ -122,9 +152,50 @@ impl<'a> BitReader<'a> {
     /// the value has more than 64 significant bits or a chunk would start at bit 64 or later;
     /// [`ErrorKind::Truncated`] if the stream ends inside the value. On error the position is
     /// where the value started.
+    #[inline(always)]
     pub fn read_vbr(&mut self, width: u32) -> Result<u64> {
+        // Fast path: a one-chunk value away from the end of the data.
+        if (2..=PEEK_BITS).contains(&width) {
+            if let Some(word) = self.peek_fast() {
+                let chunk = word & short_mask(width);
+                if chunk.wrapping_shr(width.wrapping_sub(1)) == 0 {
+                    self.skip_checked(width);
+                    return Ok(chunk);
+                }
+            }
+        }
+        self.read_vbr_multi(width)
+    }
+
+    /// [`read_vbr`](Self::read_vbr) past its fast path: values of several chunks within one
+    /// peeked word are decoded here, the rest chunk by chunk with every check.
+    #[inline(never)]
+    fn read_vbr_multi(&mut self, width: u32) -> Result<u64> {
         if !(2..=MAX_FIELD_WIDTH).contains(&width) {
             return Err(malformed(self.pos, "VBR chunk width outside 2..=64"));
+        }
+        // The whole value lies in one peeked word: it then has fewer than `PEEK_BITS` value
+        // bits, far from the 64-bit cap, so no limit check is needed.
+        let avail = u32::try_from(self.remaining_bits().min(u64::from(PEEK_BITS))).unwrap_or(0);
+        if width <= avail {
+            let word = self.peek();
+            let chunk_mask = short_mask(width);
+            let data_bits = width.wrapping_sub(1);
+            let cont = 1u64.wrapping_shl(data_bits);
+            let mut value = 0u64;
+            let mut used = 0u32;
+            let mut shift = 0u32;
+            // `used + width <= avail <= 57`, so none of these can overflow or shift by 64.
+            while used.saturating_add(width) <= avail {
+                let chunk = word.wrapping_shr(used) & chunk_mask;
+                used = used.wrapping_add(width);
+                if chunk & cont == 0 {
+                    self.skip_checked(used);
+                    return Ok(value | chunk.wrapping_shl(shift));
+                }
+                value |= (chunk ^ cont).wrapping_shl(shift);
+                shift = shift.wrapping_add(data_bits);
+            }
         }
         let start = self.pos;
         let result = self.read_vbr_chunks(width);
@@ -161,23 +232,34 @@ impl<'a> BitReader<'a> {
         }
     }
 
-    /// Reads up to 32 bits; the caller has checked they are there.
-    fn read_small(&mut self, width: u32) -> u64 {
-        if width == 0 {
-            return 0;
+    /// The 64 bits from the current position on, if the data has 8 bytes from the current
+    /// byte on (then at least [`PEEK_BITS`] of them are stream bits).
+    #[inline(always)]
+    fn peek_fast(&self) -> Option<u64> {
+        let byte = usize::try_from(self.pos >> 3).ok()?;
+        let bytes = self.data.get(byte..)?.first_chunk::<8>()?;
+        // The bit offset within the byte is below 8.
+        Some(u64::from_le_bytes(*bytes).wrapping_shr(u32::try_from(self.pos & 7).unwrap_or(0)))
+    }
+
+    /// The 64 bits from the current position on, zeros past the end of the slice.
+    fn peek(&self) -> u64 {
+        if let Some(word) = self.peek_fast() {
+            return word;
         }
         let byte = usize::try_from(self.pos >> 3).unwrap_or(usize::MAX);
         let mut buf = [0u8; 8];
         for (dst, src) in buf.iter_mut().zip(self.data.get(byte..).unwrap_or(&[])) {
             *dst = *src;
         }
-        let word = u64::from_le_bytes(buf);
-        // Bit offset within the byte is below 8, so at least 56 valid bits remain after it.
-        let shifted = word
-            .checked_shr(u32::try_from(self.pos & 7).unwrap_or(0))
-            .unwrap_or(0);
-        self.pos = self.pos.saturating_add(u64::from(width));
-        shifted & low_mask(width)
+        u64::from_le_bytes(buf).wrapping_shr(u32::try_from(self.pos & 7).unwrap_or(0))
+    }
+
+    /// Moves forward `bits` bits; the caller has checked they are there, so the position stays
+    /// within the slice's length and cannot wrap.
+    #[inline(always)]
+    fn skip_checked(&mut self, bits: u32) {
+        self.pos = self.pos.wrapping_add(u64::from(bits));
     }
 
     pub(super) fn truncated(&self, needed_bits: u64) -> Error {

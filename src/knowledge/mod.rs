@@ -1,0 +1,20 @@
+//! The embedded knowledge base: facts the rules need, as data files under `data/` that are
+//! compiled in with `include_str!` and parsed once. Every row carries the URL it came from;
+//! what is not known says `unknown`.
+//!
+//! - [`rocm`]: which LLVM each ROCm release ships.
+//! - [`bitcode`]: which LLVM major first reads each bitcode feature, and how older readers fail.
+//! - [`llvm_version`]: reading producer strings such as `LLVM20.0.0git`.
+
+pub mod bitcode;
+pub mod llvm_version;
+pub mod rocm;
+
+/// Parses an embedded TOML file. Panics only if the data compiled into the binary is
+/// malformed, which the knowledge tests catch before any release.
+fn parse_embedded<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> T {
+    match toml::from_str(text) {
+        Ok(v) => v,
+        Err(e) => panic!("embedded knowledge file {name} is malformed: {e}"),
+    }
+}

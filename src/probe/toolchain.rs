@@ -1,0 +1,132 @@
+//! LLVM toolchains installed under a root: found from directory layouts, never by running
+//! them (a captured tree has no binaries that could run).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// An LLVM installation and the major version its layout shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toolchain {
+    /// LLVM major version.
+    pub major: u32,
+    /// Its directory (relative to the root, written as an absolute path).
+    pub path: PathBuf,
+    /// Whose it is: `debian` (`/usr/lib/llvm-N`), `fedora` (`/usr/lib64/llvmN`), `rocm`
+    /// (`/opt/rocm*/llvm`).
+    pub flavor: &'static str,
+}
+
+/// Every LLVM toolchain found under `root`, by layout:
+/// - `/usr/lib/llvm-N` (Debian, Ubuntu, apt.llvm.org),
+/// - `/usr/lib64/llvmN` and `/usr/lib/llvmN` (Fedora, Arch's llvmN packages),
+/// - `/opt/rocm*/llvm`, whose major is the name of `lib/clang/<N or N.x.y>`.
+///
+/// Unreadable directories are skipped: a missing toolchain is an answer, not an error.
+pub fn installed(root: &Path) -> Vec<Toolchain> {
+    let mut found = Vec::new();
+    for (dir, prefix, flavor) in [
+        ("usr/lib", "llvm-", "debian"),
+        ("usr/lib64", "llvm", "fedora"),
+        ("usr/lib", "llvm", "fedora"),
+    ] {
+        for (name, path) in entries(&root.join(dir)) {
+            let Some(rest) = name.strip_prefix(prefix) else {
+                continue;
+            };
+            if let Ok(major) = rest.parse::<u32>() {
+                if path.join("bin").is_dir() {
+                    found.push(Toolchain {
+                        major,
+                        path: rooted(root, &path),
+                        flavor,
+                    });
+                }
+            }
+        }
+    }
+    for (name, path) in entries(&root.join("opt")) {
+        if !name.starts_with("rocm") {
+            continue;
+        }
+        let llvm = path.join("llvm");
+        let majors: Vec<u32> = entries(&llvm.join("lib/clang"))
+            .into_iter()
+            .filter_map(|(n, _)| n.split('.').next()?.parse().ok())
+            .collect();
+        if let Some(major) = majors.into_iter().max() {
+            found.push(Toolchain {
+                major,
+                path: rooted(root, &llvm),
+                flavor: "rocm",
+            });
+        }
+    }
+    // /opt/rocm is usually a link to /opt/rocm-X.Y.Z: keep one entry per real directory.
+    let mut unique = BTreeMap::new();
+    for t in found {
+        let real = std::fs::canonicalize(root.join(t.path.strip_prefix("/").unwrap_or(&t.path)))
+            .unwrap_or_else(|_| t.path.clone());
+        unique.entry(real).or_insert(t);
+    }
+    let mut v: Vec<Toolchain> = unique.into_values().collect();
+    v.sort_by(|a, b| (a.major, &a.path).cmp(&(b.major, &b.path)));
+    v
+}
+
+/// The majors of [`installed`], sorted, without duplicates.
+pub fn installed_majors(root: &Path) -> Vec<u32> {
+    let mut v: Vec<u32> = installed(root).iter().map(|t| t.major).collect();
+    v.dedup();
+    v
+}
+
+fn entries(dir: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    rd.filter_map(Result::ok)
+        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.path())))
+        .collect()
+}
+
+/// `path` (under `root`) as the absolute path it has on the machine the root describes.
+fn rooted(root: &Path, path: &Path) -> PathBuf {
+    Path::new("/").join(path.strip_prefix(root).unwrap_or(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_each_layout_in_a_fake_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        for p in [
+            "usr/lib/llvm-16/bin",
+            "usr/lib/llvm-19/bin",
+            "usr/lib/llvm-foo/bin",
+            "usr/lib64/llvm18/bin",
+            "opt/rocm-7.0.2/llvm/lib/clang/20",
+            "opt/rocm-5.2.3/llvm/lib/clang/14.0.0",
+        ] {
+            std::fs::create_dir_all(r.join(p)).unwrap();
+        }
+        std::os::unix::fs::symlink(r.join("opt/rocm-7.0.2"), r.join("opt/rocm")).unwrap();
+        let found = installed(r);
+        let summary: Vec<(u32, &str)> = found.iter().map(|t| (t.major, t.flavor)).collect();
+        assert_eq!(
+            summary,
+            [
+                (14, "rocm"),
+                (16, "debian"),
+                (18, "fedora"),
+                (19, "debian"),
+                (20, "rocm")
+            ]
+        );
+        assert_eq!(found[0].path, Path::new("/opt/rocm-5.2.3/llvm"));
+        assert_eq!(installed_majors(r), [14, 16, 18, 19, 20]);
+        assert!(installed(&r.join("nothing-here")).is_empty());
+    }
+}
