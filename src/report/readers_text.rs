@@ -56,18 +56,20 @@ pub fn write_file_verdicts(
     Ok(())
 }
 
-/// Groups verdicts with outcome `loads` by (message, feature description).
-fn grouped(
-    verdicts: &[Verdict],
-    loads: Option<bool>,
-) -> BTreeMap<(Option<&str>, Option<String>), Vec<u32>> {
-    let mut m: BTreeMap<(Option<&str>, Option<String>), Vec<u32>> = BTreeMap::new();
+/// A message and the feature behind it.
+type Outcome<'a> = (Option<&'a str>, Option<String>);
+
+/// Groups verdicts with outcome `loads` by (message, feature description), oldest reader first.
+fn grouped(verdicts: &[Verdict], loads: Option<bool>) -> Vec<(Outcome<'_>, Vec<u32>)> {
+    let mut m: BTreeMap<Outcome<'_>, Vec<u32>> = BTreeMap::new();
     for v in verdicts.iter().filter(|v| v.loads == loads) {
         m.entry((v.message.as_deref(), describe(v)))
             .or_default()
             .push(v.llvm);
     }
-    m
+    let mut groups: Vec<_> = m.into_iter().collect();
+    groups.sort_by_key(|(_, majors)| majors.first().copied());
+    groups
 }
 
 fn describe(v: &Verdict) -> Option<String> {

@@ -370,15 +370,18 @@ pub struct BitstreamCursor<'a> {
     pending: Option<PendingBlock>,
     /// The last record read; its operand buffer is reused.
     record: Record<'a>,
+    /// An empty abbreviation list, shared by blocks that `BLOCKINFO` gave nothing.
+    no_abbrevs: Arc<[Abbrev]>,
 }
 
 impl<'a> BitstreamCursor<'a> {
     /// A cursor at the start of `data`, at the top level (2-bit abbreviation ids).
     pub fn new(data: &'a [u8]) -> Self {
+        let no_abbrevs: Arc<[Abbrev]> = Arc::from(Vec::new());
         BitstreamCursor {
             bits: BitReader::new(data),
             width: TOP_LEVEL_ABBREV_WIDTH,
-            abbrevs: AbbrevSet::new(Arc::from(Vec::new())),
+            abbrevs: AbbrevSet::new(Arc::clone(&no_abbrevs)),
             scopes: Vec::new(),
             block_info: BTreeMap::new(),
             builder: None,
@@ -389,6 +392,7 @@ impl<'a> BitstreamCursor<'a> {
                 ops: Vec::new(),
                 blob: None,
             },
+            no_abbrevs,
         }
     }
 
@@ -536,7 +540,7 @@ impl<'a> BitstreamCursor<'a> {
         }
         let inherited = match self.block_info.get(&p.block_id) {
             Some(a) => Arc::clone(a),
-            None => Arc::from(Vec::new()),
+            None => Arc::clone(&self.no_abbrevs),
         };
         let outer_abbrevs = std::mem::replace(&mut self.abbrevs, AbbrevSet::new(inherited));
         self.scopes.push(Scope {
@@ -687,7 +691,7 @@ impl<'a> BitstreamCursor<'a> {
 }
 
 /// Reads one fixed, VBR or char6 field.
-#[inline]
+#[inline(always)]
 fn read_scalar(bits: &mut BitReader<'_>, op: AbbrevOp) -> Result<u64> {
     match op {
         AbbrevOp::Fixed(w) => bits.read_fixed(w),
@@ -713,6 +717,7 @@ fn read_char6(bits: &mut BitReader<'_>) -> Result<u64> {
 /// Reads `count` fields encoded as `elt` onto `out`, checking the count against
 /// [`MAX_RECORD_OPS`] (with the operands already in `out`) and against the bits left before
 /// reserving room.
+#[inline]
 fn read_array(
     bits: &mut BitReader<'_>,
     elt: AbbrevOp,
@@ -733,11 +738,7 @@ fn read_array(
     }
     out.reserve(count.min(PREALLOC_OPS));
     match elt {
-        AbbrevOp::Vbr(w) => {
-            for _ in 0..count {
-                out.push(bits.read_vbr(w)?);
-            }
-        }
+        AbbrevOp::Vbr(w) => bits.read_vbr_into(w, count, out)?,
         AbbrevOp::Fixed(w) => {
             for _ in 0..count {
                 out.push(bits.read_fixed(w)?);

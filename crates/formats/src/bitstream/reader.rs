@@ -27,6 +27,78 @@ fn short_mask(width: u32) -> u64 {
     1u64.wrapping_shl(width).wrapping_sub(1)
 }
 
+/// The continuation bits of `width`-bit VBR chunks laid end to end from bit 0 (the top bit of
+/// each chunk), for `width` from 2 to 64.
+#[inline]
+fn continuation_bits(width: u32) -> u64 {
+    /// Precomputed for the width LLVM uses most (records without an abbreviation, arrays).
+    const VBR6: u64 = 0x0820_8208_2082_0820;
+    if width == 6 {
+        return VBR6;
+    }
+    let mut mask = 0u64;
+    let mut bit = width.saturating_sub(1);
+    while bit < 64 {
+        mask |= 1u64.wrapping_shl(bit);
+        bit = bit.saturating_add(width.max(1));
+    }
+    mask
+}
+
+/// Extracts the value bits of VBR fields of one chunk width.
+#[derive(Clone, Copy)]
+struct VbrGather {
+    width: u32,
+    data_bits: u32,
+    /// Value bits of chunks 0 to 3, each already moved to its place in the value.
+    masks: [u64; 4],
+}
+
+impl VbrGather {
+    /// For chunks of `width` bits, 2 to 64.
+    #[inline(always)]
+    fn new(width: u32) -> Self {
+        let data_bits = width.wrapping_sub(1);
+        let data_mask = short_mask(data_bits);
+        VbrGather {
+            width,
+            data_bits,
+            // Chunks whose value bits would start at bit 64 or later cannot be in a word.
+            masks: [0u32, 1, 2, 3].map(|k| {
+                data_bits
+                    .checked_mul(k)
+                    .and_then(|shift| data_mask.checked_shl(shift))
+                    .unwrap_or(0)
+            }),
+        }
+    }
+
+    /// The value of a field whose chunks fill the low `len` bits of `rest` (`len` a whole
+    /// number of chunks, at most [`PEEK_BITS`]).
+    #[inline(always)]
+    fn value(&self, rest: u64, len: u32) -> u64 {
+        let bits = rest & short_mask(len);
+        let [m0, m1, m2, m3] = self.masks;
+        if len <= self.width.wrapping_mul(4) {
+            // Chunk k sits at bit k * width; shifting by k puts its value bits at
+            // k * (width - 1). Bits past `len` are zero, so absent chunks add nothing.
+            return (bits & m0)
+                | (bits.wrapping_shr(1) & m1)
+                | (bits.wrapping_shr(2) & m2)
+                | (bits.wrapping_shr(3) & m3);
+        }
+        let mut value = 0u64;
+        let mut from = 0u32;
+        let mut to = 0u32;
+        while from < len {
+            value |= (bits.wrapping_shr(from) & m0).wrapping_shl(to);
+            from = from.wrapping_add(self.width);
+            to = to.wrapping_add(self.data_bits);
+        }
+        value
+    }
+}
+
 /// The low `width` bits set (`width` up to 64).
 fn low_mask(width: u32) -> u64 {
     1u64.checked_shl(width)
@@ -174,28 +246,9 @@ impl<'a> BitReader<'a> {
         if !(2..=MAX_FIELD_WIDTH).contains(&width) {
             return Err(malformed(self.pos, "VBR chunk width outside 2..=64"));
         }
-        // The whole value lies in one peeked word: it then has fewer than `PEEK_BITS` value
-        // bits, far from the 64-bit cap, so no limit check is needed.
-        let avail = u32::try_from(self.remaining_bits().min(u64::from(PEEK_BITS))).unwrap_or(0);
-        if width <= avail {
-            let word = self.peek();
-            let chunk_mask = short_mask(width);
-            let data_bits = width.wrapping_sub(1);
-            let cont = 1u64.wrapping_shl(data_bits);
-            let mut value = 0u64;
-            let mut used = 0u32;
-            let mut shift = 0u32;
-            // `used + width <= avail <= 57`, so none of these can overflow or shift by 64.
-            while used.saturating_add(width) <= avail {
-                let chunk = word.wrapping_shr(used) & chunk_mask;
-                used = used.wrapping_add(width);
-                if chunk & cont == 0 {
-                    self.skip_checked(used);
-                    return Ok(value | chunk.wrapping_shl(shift));
-                }
-                value |= (chunk ^ cont).wrapping_shl(shift);
-                shift = shift.wrapping_add(data_bits);
-            }
+        if let Some((value, end)) = self.vbr_by_words(width) {
+            self.pos = end;
+            return Ok(value);
         }
         let start = self.pos;
         let result = self.read_vbr_chunks(width);
@@ -206,6 +259,88 @@ impl<'a> BitReader<'a> {
             offset: start >> 3,
             ..e
         })
+    }
+
+    /// Reads `count` VBR fields of `width`-bit chunks onto `out`, as `count` calls of
+    /// [`read_vbr`](Self::read_vbr) would (same values, same errors), but decoding all the values
+    /// that lie whole in one peeked word at once.
+    pub(super) fn read_vbr_into(
+        &mut self,
+        width: u32,
+        count: usize,
+        out: &mut Vec<u64>,
+    ) -> Result<()> {
+        let mut left = count;
+        if (2..=PEEK_BITS).contains(&width) {
+            let gather = VbrGather::new(width);
+            let word_stops = continuation_bits(width) & short_mask(PEEK_BITS);
+            while left > 0 {
+                let Some(word) = self.peek_fast() else { break };
+                // A clear continuation bit ends a value. Only chunks that lie whole in the
+                // `PEEK_BITS` bits count; a value with no end among them goes on past the word.
+                let mut stops = !word & word_stops;
+                // Start of the next value in `word`; always at most `PEEK_BITS`.
+                let mut start = 0u32;
+                while left > 0 && stops != 0 {
+                    let end = stops.trailing_zeros().wrapping_add(1);
+                    out.push(gather.value(word.wrapping_shr(start), end.wrapping_sub(start)));
+                    start = end;
+                    stops &= stops.wrapping_sub(1);
+                    left = left.wrapping_sub(1);
+                }
+                if start == 0 {
+                    // A value longer than one word: chunk by chunk.
+                    out.push(self.read_vbr(width)?);
+                    left = left.wrapping_sub(1);
+                } else {
+                    self.skip_checked(start);
+                }
+            }
+        }
+        for _ in 0..left {
+            out.push(self.read_vbr(width)?);
+        }
+        Ok(())
+    }
+
+    /// A VBR value of `width`-bit chunks (2 to 57) at the current position, decoded a peeked
+    /// word at a time, and the bit position after it. `None` whenever the checked
+    /// chunk-by-chunk loop could fail (a chunk near the end of the data, more than 64
+    /// significant bits, a chunk at bit 64 or later): the caller then takes that loop, which
+    /// gives the error.
+    fn vbr_by_words(&self, width: u32) -> Option<(u64, u64)> {
+        if !(2..=PEEK_BITS).contains(&width) {
+            return None;
+        }
+        let data_bits = width.wrapping_sub(1);
+        let data_mask = short_mask(data_bits);
+        let chunk_mask = short_mask(width);
+        let mut pos = self.pos;
+        let mut value = 0u64;
+        let mut shift = 0u32;
+        loop {
+            let word = self.peek_fast_at(pos)?;
+            let mut used = 0u32;
+            // Whole chunks of this word; `used + width <= PEEK_BITS`, so no shift reaches 64.
+            while used.wrapping_add(width) <= PEEK_BITS {
+                if shift >= 64 {
+                    return None;
+                }
+                let chunk = word.wrapping_shr(used) & chunk_mask;
+                let piece = chunk & data_mask;
+                // Value bits that would land at bit 64 or above make the value too wide.
+                if shift > 0 && piece.wrapping_shr(64u32.wrapping_sub(shift)) != 0 {
+                    return None;
+                }
+                value |= piece.wrapping_shl(shift);
+                used = used.wrapping_add(width);
+                if chunk == piece {
+                    return Some((value, pos.wrapping_add(u64::from(used))));
+                }
+                shift = shift.saturating_add(data_bits);
+            }
+            pos = pos.wrapping_add(u64::from(used));
+        }
     }
 
     fn read_vbr_chunks(&mut self, width: u32) -> Result<u64> {
@@ -236,10 +371,16 @@ impl<'a> BitReader<'a> {
     /// byte on (then at least [`PEEK_BITS`] of them are stream bits).
     #[inline(always)]
     fn peek_fast(&self) -> Option<u64> {
-        let byte = usize::try_from(self.pos >> 3).ok()?;
+        self.peek_fast_at(self.pos)
+    }
+
+    /// [`peek_fast`](Self::peek_fast) at bit `pos`.
+    #[inline(always)]
+    fn peek_fast_at(&self, pos: u64) -> Option<u64> {
+        let byte = usize::try_from(pos >> 3).ok()?;
         let bytes = self.data.get(byte..)?.first_chunk::<8>()?;
         // The bit offset within the byte is below 8.
-        Some(u64::from_le_bytes(*bytes).wrapping_shr(u32::try_from(self.pos & 7).unwrap_or(0)))
+        Some(u64::from_le_bytes(*bytes).wrapping_shr(u32::try_from(pos & 7).unwrap_or(0)))
     }
 
     /// The 64 bits from the current position on, zeros past the end of the slice.

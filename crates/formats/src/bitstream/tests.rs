@@ -252,6 +252,111 @@ fn vbr_with_70_significant_bits_is_rejected() {
     ));
 }
 
+/// Deterministic xorshift64 for the differential tests below.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Reads `count` VBR values one by one, stopping at the first error.
+fn vbr_one_by_one(r: &mut BitReader<'_>, width: u32, count: usize) -> (Vec<u64>, Result<()>) {
+    let mut out = Vec::new();
+    for _ in 0..count {
+        match r.read_vbr(width) {
+            Ok(v) => out.push(v),
+            Err(e) => return (out, Err(e)),
+        }
+    }
+    (out, Ok(()))
+}
+
+#[test]
+fn batched_vbr_reads_match_one_by_one_reads() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for width in 2..=64u32 {
+        for offset in 0..9u32 {
+            // Values of every size, the 64-bit ones included; then a truncated last value.
+            let mut w = Writer::new();
+            w.fixed(0, offset);
+            let mut values = Vec::new();
+            for i in 0..200u32 {
+                let bits = xorshift(&mut seed) % 65;
+                let v = match i % 4 {
+                    0 => 0,
+                    1 => xorshift(&mut seed) & ((1u64 << (width - 1)) - 1),
+                    _ => xorshift(&mut seed)
+                        .checked_shr(64 - bits as u32)
+                        .unwrap_or(0),
+                };
+                values.push(v);
+                w.vbr(v, width);
+            }
+            let data = w.finish();
+            for cut in [data.len(), data.len() - 1, data.len() / 2] {
+                let data = &data[..cut];
+                let mut one = BitReader::new(data);
+                one.jump_to_bit(u64::from(offset)).unwrap();
+                let mut batch = one.clone();
+                let count = values.len() + 1;
+                let (expected, result) = vbr_one_by_one(&mut one, width, count);
+                let mut got = Vec::new();
+                let batch_result = batch.read_vbr_into(width, count, &mut got);
+                assert_eq!(got, expected, "width {width}, offset {offset}, cut {cut}");
+                assert_eq!(
+                    batch_result, result,
+                    "width {width}, offset {offset}, cut {cut}"
+                );
+                assert_eq!(batch.bit_pos(), one.bit_pos());
+                assert_eq!(
+                    &expected[..expected.len().min(values.len())],
+                    &values[..expected.len().min(values.len())]
+                );
+            }
+            // Random bits: over-wide values and truncation, same outcome both ways.
+            let noise: Vec<u8> = (0..64).map(|_| xorshift(&mut seed) as u8).collect();
+            let mut one = BitReader::new(&noise);
+            one.jump_to_bit(u64::from(offset)).unwrap();
+            let mut batch = one.clone();
+            let (expected, result) = vbr_one_by_one(&mut one, width, 1000);
+            let mut got = Vec::new();
+            let batch_result = batch.read_vbr_into(width, 1000, &mut got);
+            assert_eq!(got, expected, "noise, width {width}, offset {offset}");
+            assert_eq!(
+                batch_result, result,
+                "noise, width {width}, offset {offset}"
+            );
+            assert_eq!(batch.bit_pos(), one.bit_pos());
+        }
+    }
+}
+
+#[test]
+fn reads_near_the_end_of_the_data() {
+    // Every width at every position of a short buffer: fast and checked paths agree with a
+    // bit-by-bit reference.
+    let data: Vec<u8> = (0..13u8).map(|i| i.wrapping_mul(0x9d) ^ 0x5a).collect();
+    let bit = |i: u64| (data[(i / 8) as usize] >> (i % 8)) & 1;
+    let len = data.len() as u64 * 8;
+    for pos in 0..=len {
+        for width in 0..=64u32 {
+            let mut r = BitReader::new(&data);
+            r.jump_to_bit(pos).unwrap();
+            let got = r.read_fixed(width);
+            if pos + u64::from(width) > len {
+                assert!(matches!(kind(got), ErrorKind::Truncated { .. }));
+                assert_eq!(r.bit_pos(), pos);
+            } else {
+                let expected =
+                    (0..u64::from(width)).fold(0u64, |v, i| v | u64::from(bit(pos + i)) << i);
+                assert_eq!(got.unwrap(), expected, "pos {pos}, width {width}");
+                assert_eq!(r.bit_pos(), pos + u64::from(width));
+            }
+        }
+    }
+}
+
 /// A stream using every feature: BLOCKINFO, inherited and local abbrevs, char6 arrays,
 /// fixed arrays, blobs, literals, nested blocks, unabbreviated records.
 pub(crate) fn sample_stream() -> Vec<u8> {
