@@ -8,3 +8,5 @@ pub mod inspect;
 pub mod knowledge;
 pub mod probe;
 pub mod report;
+pub mod root;
+pub mod snapshot;

@@ -80,12 +80,12 @@ pub fn run(args: &InspectArgs, color: bool) -> anyhow::Result<u8> {
         progress: !args.no_progress,
         readers: match &args.readers {
             Some(r) => r.0.clone(),
-            None => crate::inspect::readers::default_majors(std::path::Path::new("/")),
+            None => crate::inspect::readers::default_majors(&crate::root::Root::new("/")),
         },
         ..Options::default()
     };
     let mut result = inspect::inspect_paths(&args.paths, &opts);
-    result.installed_llvm = crate::probe::toolchain::installed_majors(std::path::Path::new("/"));
+    result.installed_llvm = crate::probe::toolchain::installed_majors(&crate::root::Root::new("/"));
     if result.files.is_empty() && result.missing.len() == args.paths.len() {
         anyhow::bail!(
             "no such file or directory: {}",

@@ -153,7 +153,7 @@ fn unknown(mut v: Verdict, name: &str, table: &Table) -> Verdict {
 
 /// The readers to judge by default: the LLVM majors installed under `root` plus those ROCm
 /// releases ship, sorted.
-pub fn default_majors(root: &std::path::Path) -> Vec<u32> {
+pub fn default_majors(root: &crate::root::Root) -> Vec<u32> {
     let mut v = crate::probe::toolchain::installed_majors(root);
     v.extend(crate::knowledge::rocm::llvm_majors());
     v.sort_unstable();

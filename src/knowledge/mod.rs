@@ -7,6 +7,7 @@
 //! - [`llvm_version`]: reading producer strings such as `LLVM20.0.0git`.
 
 pub mod bitcode;
+pub mod gpus;
 pub mod llvm_version;
 pub mod rocm;
 

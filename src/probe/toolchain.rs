@@ -2,7 +2,9 @@
 //! them (a captured tree has no binaries that could run).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::root::Root;
 
 /// An LLVM installation and the major version its layout shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,41 +24,42 @@ pub struct Toolchain {
 /// - `/opt/rocm*/llvm`, whose major is the name of `lib/clang/<N or N.x.y>`.
 ///
 /// Unreadable directories are skipped: a missing toolchain is an answer, not an error.
-pub fn installed(root: &Path) -> Vec<Toolchain> {
+pub fn installed(root: &Root) -> Vec<Toolchain> {
     let mut found = Vec::new();
     for (dir, prefix, flavor) in [
-        ("usr/lib", "llvm-", "debian"),
-        ("usr/lib64", "llvm", "fedora"),
-        ("usr/lib", "llvm", "fedora"),
+        ("/usr/lib", "llvm-", "debian"),
+        ("/usr/lib64", "llvm", "fedora"),
+        ("/usr/lib", "llvm", "fedora"),
     ] {
-        for (name, path) in entries(&root.join(dir)) {
+        for name in names(root, dir) {
             let Some(rest) = name.strip_prefix(prefix) else {
                 continue;
             };
-            if let Ok(major) = rest.parse::<u32>() {
-                if path.join("bin").is_dir() {
+            let path = format!("{dir}/{name}");
+            match rest.parse::<u32>() {
+                Ok(major) if root.exists(&format!("{path}/bin")) => {
                     found.push(Toolchain {
                         major,
-                        path: rooted(root, &path),
+                        path: PathBuf::from(path),
                         flavor,
                     });
                 }
+                _ => {}
             }
         }
     }
-    for (name, path) in entries(&root.join("opt")) {
+    for name in names(root, "/opt") {
         if !name.starts_with("rocm") {
             continue;
         }
-        let llvm = path.join("llvm");
-        let majors: Vec<u32> = entries(&llvm.join("lib/clang"))
+        let llvm = format!("/opt/{name}/llvm");
+        let majors = names(root, &format!("{llvm}/lib/clang"))
             .into_iter()
-            .filter_map(|(n, _)| n.split('.').next()?.parse().ok())
-            .collect();
-        if let Some(major) = majors.into_iter().max() {
+            .filter_map(|n| n.split('.').next()?.parse().ok());
+        if let Some(major) = majors.max() {
             found.push(Toolchain {
                 major,
-                path: rooted(root, &llvm),
+                path: PathBuf::from(llvm),
                 flavor: "rocm",
             });
         }
@@ -64,9 +67,13 @@ pub fn installed(root: &Path) -> Vec<Toolchain> {
     // /opt/rocm is usually a link to /opt/rocm-X.Y.Z: keep one entry per real directory.
     let mut unique = BTreeMap::new();
     for t in found {
-        let real = std::fs::canonicalize(root.join(t.path.strip_prefix("/").unwrap_or(&t.path)))
-            .unwrap_or_else(|_| t.path.clone());
-        unique.entry(real).or_insert(t);
+        let key = root
+            .canonicalize(&t.path.to_string_lossy())
+            .present()
+            .cloned();
+        unique
+            .entry(key.unwrap_or_else(|| t.path.display().to_string()))
+            .or_insert(t);
     }
     let mut v: Vec<Toolchain> = unique.into_values().collect();
     v.sort_by(|a, b| (a.major, &a.path).cmp(&(b.major, &b.path)));
@@ -74,24 +81,14 @@ pub fn installed(root: &Path) -> Vec<Toolchain> {
 }
 
 /// The majors of [`installed`], sorted, without duplicates.
-pub fn installed_majors(root: &Path) -> Vec<u32> {
+pub fn installed_majors(root: &Root) -> Vec<u32> {
     let mut v: Vec<u32> = installed(root).iter().map(|t| t.major).collect();
     v.dedup();
     v
 }
 
-fn entries(dir: &Path) -> Vec<(String, PathBuf)> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    rd.filter_map(Result::ok)
-        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.path())))
-        .collect()
-}
-
-/// `path` (under `root`) as the absolute path it has on the machine the root describes.
-fn rooted(root: &Path, path: &Path) -> PathBuf {
-    Path::new("/").join(path.strip_prefix(root).unwrap_or(path))
+fn names(root: &Root, dir: &str) -> Vec<String> {
+    root.read_dir(dir).into_present().unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -113,7 +110,8 @@ mod tests {
             std::fs::create_dir_all(r.join(p)).unwrap();
         }
         std::os::unix::fs::symlink(r.join("opt/rocm-7.0.2"), r.join("opt/rocm")).unwrap();
-        let found = installed(r);
+        let root = Root::new(r);
+        let found = installed(&root);
         let summary: Vec<(u32, &str)> = found.iter().map(|t| (t.major, t.flavor)).collect();
         assert_eq!(
             summary,
@@ -125,8 +123,8 @@ mod tests {
                 (20, "rocm")
             ]
         );
-        assert_eq!(found[0].path, Path::new("/opt/rocm-5.2.3/llvm"));
-        assert_eq!(installed_majors(r), [14, 16, 18, 19, 20]);
-        assert!(installed(&r.join("nothing-here")).is_empty());
+        assert_eq!(found[0].path, PathBuf::from("/opt/rocm-5.2.3/llvm"));
+        assert_eq!(installed_majors(&root), [14, 16, 18, 19, 20]);
+        assert!(installed(&Root::new(r.join("nothing-here"))).is_empty());
     }
 }
