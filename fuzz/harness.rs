@@ -42,10 +42,13 @@ pub fn sniff_target(data: &[u8]) {
     assert_eq!(kind, expected);
 }
 
-/// `bitcode`: the bitcode parser returns Ok or Err, and a full walk of the bitstream (every
-/// block entered, every record read) ends, each entry consuming at least one bit.
+/// `bitcode`: the bitcode parser and the feature scan return Ok or Err, and a full walk of
+/// the bitstream (every block entered, every record read) ends, each entry consuming at least
+/// one bit.
 pub fn bitcode_target(data: &[u8]) {
     let _ = rocm_formats::bitcode::parse(data);
+    // The whole-module feature scan walks every block and decodes records of many kinds.
+    let _ = rocm_formats::bitcode::features::scan(data);
     // The raw walk starts after the 4-byte magic, whatever it is, so that the cursor's
     // abbreviation/BLOCKINFO/array/blob machinery is reached without the magic gate.
     let Ok(mut cursor) = BitstreamCursor::at_bit(data, 32) else {
