@@ -52,9 +52,13 @@ table="$out/table.md"
   printf '| task (same files, warm cache) | rocm-doctor | real tools | ratio |\n|---|---|---|---|\n'
   total_anchor=0
   for f in "${with_fatbin[@]}"; do
-    name="$(basename "$f")"
-    d="$(time_cmd "doctor-$name" "'$doctor' inspect --json '$f' >/dev/null")"
-    a="$(time_cmd "anchor-$name" "bash bench/anchor_bundles.sh '$f' >/dev/null" 3)"
+    # <package>: <file>, e.g. cupy-rocm-5-0: cub.cpython-311-x86_64-linux-gnu.so
+    rel="${f#"$corpus"/}"
+    pkg="${rel#*/}"
+    name="${pkg%%/*}: $(basename "$f")"
+    slug="${name//[^A-Za-z0-9._-]/_}"
+    d="$(time_cmd "doctor-$slug" "'$doctor' inspect --json '$f' >/dev/null")"
+    a="$(time_cmd "anchor-$slug" "bash bench/anchor_bundles.sh '$f' >/dev/null" 3)"
     total_anchor="$(python3 -c "print($total_anchor + $a)")"
     printf '| every bundle of %s | %s | %s | %s |\n' "$name" "$(ms "$d")" "$(ms "$a")" "$(ratio "$a" "$d")"
   done

@@ -203,18 +203,9 @@ fn plain_bundles_match_clang_offload_bundler() {
             );
             let cut = dir.path().join(format!("b{checked}"));
             std::fs::write(&cut, &bytes[off..off + size]).unwrap();
-            let (ok, stdout, stderr) = common::run(
-                &bundler,
-                &["--list", "--type=o", &format!("--input={}", cut.display())],
-            );
+            let (ok, real, stderr) = common::bundler_list(&bundler, &cut);
             assert!(ok, "{}: bundler failed: {stderr}", path.display());
-            let real: BTreeSet<&str> = stdout.lines().collect();
-            let ours: BTreeSet<&str> = b["entries"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["triple"].as_str().unwrap())
-                .collect();
+            let ours = common::entry_ids(b);
             assert_eq!(ours, real, "{} bundle #{i}", path.display());
             checked += 1;
         }
@@ -251,10 +242,7 @@ fn real_bundler_fails_on_ccob_v3() {
     let dir = tempfile::tempdir().unwrap();
     let cut = dir.path().join("b0");
     std::fs::write(&cut, &bytes[off..off + size]).unwrap();
-    let (ok, _, stderr) = common::run(
-        &bundler,
-        &["--list", "--type=o", &format!("--input={}", cut.display())],
-    );
+    let (ok, _, stderr) = common::bundler_list(&bundler, &cut);
     assert!(!ok, "LLVM 19's bundler was expected to fail on CCOB v3");
     assert!(
         stderr.contains("frame descriptor") || stderr.contains("ompress"),

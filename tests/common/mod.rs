@@ -135,3 +135,26 @@ pub fn record_op0(dump: &str, tag: &str) -> Option<u64> {
         .parse()
         .ok()
 }
+
+/// `clang-offload-bundler --list --type=o` on a bundle file: (success, entry IDs, stderr).
+/// The bundler prints IDs in hash-map order, so they come back as a set.
+pub fn bundler_list(
+    bundler: &Path,
+    file: &Path,
+) -> (bool, std::collections::BTreeSet<String>, String) {
+    let (ok, out, err) = run(
+        bundler,
+        &["--list", "--type=o", &format!("--input={}", file.display())],
+    );
+    (ok, out.lines().map(str::to_owned).collect(), err)
+}
+
+/// The entry IDs of one bundle of our JSON, as a set.
+pub fn entry_ids(bundle: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    bundle["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["triple"].as_str().expect("triple").to_owned())
+        .collect()
+}
