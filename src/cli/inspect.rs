@@ -77,14 +77,15 @@ pub fn run(args: &InspectArgs, color: bool) -> anyhow::Result<u8> {
         deep: args.deep,
         include_unknown: args.all,
         threads: args.threads,
-        progress: !args.no_progress,
         readers: match &args.readers {
             Some(r) => r.0.clone(),
             None => crate::inspect::readers::default_majors(&crate::root::Root::new("/")),
         },
         ..Options::default()
     };
-    let mut result = inspect::inspect_paths(&args.paths, &opts);
+    let bar = report::progress::Bar::new(!args.no_progress);
+    let mut result = inspect::inspect_paths(&args.paths, &opts, &bar);
+    bar.finish();
     result.installed_llvm = crate::probe::toolchain::installed_majors(&crate::root::Root::new("/"));
     if result.files.is_empty() && result.missing.len() == args.paths.len() {
         anyhow::bail!(

@@ -9,7 +9,6 @@ pub mod model;
 pub mod readers;
 pub mod walk;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
@@ -18,9 +17,6 @@ pub use analyze::AnalyzeOptions;
 pub use model::{FileReport, InspectResult, Kind};
 
 use walk::Found;
-
-/// Walks with at least this many files show a progress bar (on a terminal only).
-const PROGRESS_MIN_FILES: usize = 200;
 
 /// Options of an inspect run.
 #[derive(Debug, Clone, Default)]
@@ -31,17 +27,32 @@ pub struct Options {
     pub include_unknown: bool,
     /// Worker threads (default: rayon's, one per core).
     pub threads: Option<usize>,
-    /// Allow a progress bar on stderr when it is a terminal.
-    pub progress: bool,
     /// Limits handed to the parsers.
     pub limits: rocm_formats::bundle::Limits,
     /// LLVM reader majors to judge bitcode against (empty: none).
     pub readers: Vec<u32>,
 }
 
+/// Progress of a run: told the number of files once the walk is done, then each file done.
+/// Renderers implement it (a progress bar); this module never prints.
+pub trait Progress: Sync {
+    /// The walk found `files` files to inspect.
+    fn start(&self, files: usize);
+    /// One more file is done.
+    fn tick(&self);
+}
+
+/// No progress reporting.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: usize) {}
+    fn tick(&self) {}
+}
+
 /// Inspects files and directories. Never fails as a whole: each file's problem is recorded in
 /// its own report.
-pub fn inspect_paths(paths: &[PathBuf], opts: &Options) -> InspectResult {
+pub fn inspect_paths(paths: &[PathBuf], opts: &Options, progress: &dyn Progress) -> InspectResult {
     let mut result = InspectResult::default();
     let mut jobs = Vec::new();
     for found in walk::walk(paths) {
@@ -62,17 +73,13 @@ pub fn inspect_paths(paths: &[PathBuf], opts: &Options) -> InspectResult {
         limits: opts.limits,
         readers: opts.readers.clone(),
     };
-    let bar =
-        (opts.progress && jobs.len() >= PROGRESS_MIN_FILES && std::io::stderr().is_terminal())
-            .then(|| indicatif::ProgressBar::new(jobs.len() as u64));
+    progress.start(jobs.len());
     let work = || -> Vec<Option<FileReport>> {
         jobs.par_iter()
             .map(|(path, explicit)| {
                 let keep = *explicit || opts.include_unknown;
                 let r = inspect_file(path.clone(), &analyze_opts, *explicit, keep);
-                if let Some(b) = &bar {
-                    b.inc(1);
-                }
+                progress.tick();
                 r
             })
             .collect()
@@ -84,9 +91,6 @@ pub fn inspect_paths(paths: &[PathBuf], opts: &Options) -> InspectResult {
         },
         None => work(),
     };
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
     for r in reports {
         match r {
             Some(r) => result.files.push(r),

@@ -280,3 +280,39 @@ mod wire {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_table_loads_with_sources_and_known_anchors() {
+        let t = table();
+        assert_eq!(t.complete_through, 22);
+        assert!(t.features.len() >= 300);
+        for f in t.features.values() {
+            assert!(f.source.starts_with("https://"), "{} has no source", f.name);
+        }
+        // Anchors checked against the real readers (fixtures/bitcode/compat/expected.tsv).
+        assert_eq!(t.first_llvm("attr:86"), FirstLlvm::Major(16)); // memory(...)
+        assert_eq!(t.first_llvm("attr:87"), FirstLlvm::Major(17)); // nofpclass
+        assert_eq!(t.first_llvm("attr-encoding:7"), FirstLlvm::Major(19)); // range(...)
+        assert_eq!(t.first_llvm("flag:cast-nneg"), FirstLlvm::Major(18)); // zext nneg
+        assert_eq!(t.first_llvm("attr:95"), FirstLlvm::Never(22)); // hybrid_patchable
+        assert_eq!(t.first_llvm("attr:1"), FirstLlvm::AtMost(12));
+        // A kind beyond every listed one is newer than the table.
+        assert_eq!(t.first_llvm("attr:10000"), FirstLlvm::Major(23)); // past ROCm-only 9999
+        assert_eq!(t.first_llvm("flag:no-such-flag"), FirstLlvm::Unknown);
+        let r16 = t.reader(16).unwrap();
+        assert_eq!(
+            r16.reaction("attr"),
+            Some(&Reaction::Fails("Unknown attribute kind (N)".into()))
+        );
+        assert_eq!(
+            r16.reaction("attr-encoding"),
+            Some(&Reaction::Fails("Invalid attribute group entry".into()))
+        );
+        assert!(t.reader(14).unwrap().reaction("opaque-pointers").is_some());
+        assert!(t.reader(13).unwrap().opaque_gap("inst:57").is_some());
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod inspect_json;
 pub mod inspect_text;
+pub mod progress;
 pub mod readers_text;
 
 /// How to render text.
