@@ -151,3 +151,23 @@ mod tests {
         assert!(e.is_absent());
     }
 }
+
+/// Version of the snapshot's JSON layout (docs/json.md, `scan`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything a scan read off a machine or a captured tree.
+#[derive(Debug, Serialize)]
+pub struct Snapshot {
+    /// Layout version.
+    pub schema_version: u32,
+    /// The root scanned (`/` for this machine).
+    pub root: String,
+    /// GPUs from KFD topology, DRM and PCI sysfs.
+    pub gpu: crate::probe::gpu::GpuProbe,
+    /// GPUs from pasted rocminfo-style text (`--rocminfo FILE`).
+    pub rocminfo: Option<crate::probe::rocminfo::RocminfoReport>,
+    /// The environment variables that steer ROCm, and what overrides make the runtime report.
+    pub env: crate::probe::env::EnvProbe,
+    /// LLVM toolchains found by layout.
+    pub toolchains: Vec<crate::probe::toolchain::Toolchain>,
+}

@@ -127,7 +127,9 @@ mod tests {
         let cli =
             Cli::try_parse_from(["rocm-doctor", "inspect", "--json", "--deep", "-v", "a", "b"])
                 .unwrap();
-        let Command::Inspect(a) = cli.command;
+        let Command::Inspect(a) = cli.command else {
+            panic!("not inspect")
+        };
         assert!(a.json && a.deep && a.verbose && !a.all);
         assert_eq!(a.paths.len(), 2);
         assert!(

@@ -4,6 +4,7 @@
 //! completions, come from the same definitions.
 
 mod inspect;
+mod scan;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -59,6 +60,8 @@ impl ColorChoice {
 pub enum Command {
     /// Read LLVM bitcode, offload bundles and AMDGPU code objects in files and directories.
     Inspect(inspect::InspectArgs),
+    /// Read this machine (or a captured tree) into a snapshot: GPUs, overrides, toolchains.
+    Scan(scan::ScanArgs),
 }
 
 /// Parses the process arguments (exits with usage on error, as clap does).
@@ -72,6 +75,7 @@ pub fn parse() -> Cli {
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Inspect(args) => inspect::run(&args, cli.color.enabled()),
+        Command::Scan(args) => scan::run(&args, cli.color.enabled()),
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::root::Root;
 
 /// An LLVM installation and the major version its layout shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Toolchain {
     /// LLVM major version.
     pub major: u32,

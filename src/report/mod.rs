@@ -4,6 +4,8 @@ pub mod inspect_json;
 pub mod inspect_text;
 pub mod progress;
 pub mod readers_text;
+pub mod scan_json;
+pub mod scan_text;
 
 /// How to render text.
 #[derive(Debug, Clone, Copy, Default)]

@@ -1,0 +1,182 @@
+//! `scan --json`: a summary in the contract's words (`gpus`, `overrides`, `toolchains`,
+//! `problems`), then the full snapshot under `snapshot`. See docs/json.md.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::probe::rocminfo::DeviceType;
+use crate::snapshot::{Observed, Snapshot};
+
+/// The document.
+#[derive(Serialize)]
+pub struct Document<'a> {
+    /// Layout version (the snapshot's).
+    pub schema_version: u32,
+    /// Tool name and version.
+    pub tool: super::inspect_json::Tool,
+    /// The root scanned.
+    pub root: &'a str,
+    /// Every AMD GPU found, from sysfs and from `--rocminfo` text.
+    pub gpus: Vec<Gpu>,
+    /// `HSA_OVERRIDE_GFX_VERSION` settings and what they make the runtime report.
+    pub overrides: Vec<OverrideWire>,
+    /// LLVM toolchains: `{major, path, flavor}`.
+    pub toolchains: &'a [crate::probe::toolchain::Toolchain],
+    /// What could not be read or does not add up.
+    pub problems: Vec<String>,
+    /// Everything the probes read.
+    pub snapshot: &'a Snapshot,
+}
+
+/// One GPU.
+#[derive(Serialize)]
+pub struct Gpu {
+    /// The hardware's gfx target, e.g. `gfx1031` (from KFD, else the PCI table, else rocminfo).
+    pub gfx_target: Option<String>,
+    /// What the runtime will report once overrides apply; equals `gfx_target` without one.
+    pub runtime_target: Option<String>,
+    /// Marketing name, when known.
+    pub marketing_name: Option<String>,
+    /// PCI device id, `0x73bf`.
+    pub pci_device_id: Option<String>,
+    /// Compute units.
+    pub compute_units: Option<u32>,
+    /// `kfd`, `pci-table` or `rocminfo`.
+    pub source: String,
+    /// Family (RDNA1, RDNA2, …), when known.
+    pub family: Option<String>,
+    /// Integrated GPU, when known.
+    pub is_apu: Option<bool>,
+    /// KFD node, when known.
+    pub node: Option<String>,
+}
+
+/// One override.
+#[derive(Serialize)]
+pub struct OverrideWire {
+    /// Variable name.
+    pub var: String,
+    /// The value as written.
+    pub value: String,
+    /// The target the runtime reports because of it, or null when the value is malformed.
+    pub reports: Option<String>,
+    /// Why the value is malformed, or null.
+    pub error: Option<String>,
+}
+
+/// Writes the document.
+///
+/// Returns an error if writing fails.
+pub fn write(out: &mut dyn Write, s: &Snapshot) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(s))?;
+    writeln!(out)
+}
+
+/// The wire document for `s`.
+pub fn document(s: &Snapshot) -> Document<'_> {
+    let mut problems = s.gpu.problems.clone();
+    if let Some(r) = &s.rocminfo {
+        problems.extend(r.errors.iter().map(|e| format!("rocminfo: {e}")));
+        problems.extend(r.warnings.iter().map(|w| format!("rocminfo: {w}")));
+    }
+    Document {
+        schema_version: s.schema_version,
+        tool: super::inspect_json::Tool {
+            name: "rocm-doctor",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        root: &s.root,
+        gpus: gpus(s),
+        overrides: s
+            .env
+            .overrides
+            .iter()
+            .map(|o| OverrideWire {
+                var: o.var.clone(),
+                value: o.value.clone(),
+                reports: o.reports.present().cloned(),
+                error: o.reports.reason().map(str::to_owned),
+            })
+            .collect(),
+        toolchains: &s.toolchains,
+        problems,
+        snapshot: s,
+    }
+}
+
+/// The runtime target of a GPU on KFD node `node` with hardware target `gfx`: a node's own
+/// override wins over the global one.
+pub fn runtime_target(s: &Snapshot, node: Option<&str>, gfx: Option<&str>) -> Option<String> {
+    let node: Option<u32> = node.and_then(|n| n.parse().ok());
+    let pick = |want: Option<u32>| {
+        s.env
+            .overrides
+            .iter()
+            .find(|o| o.node == want)
+            .and_then(|o| match &o.reports {
+                Observed::Present(t) => Some(t.clone()),
+                _ => None,
+            })
+    };
+    node.and_then(|n| pick(Some(n)))
+        .or_else(|| pick(None))
+        .or_else(|| gfx.map(str::to_owned))
+}
+
+fn gpus(s: &Snapshot) -> Vec<Gpu> {
+    let mut v: Vec<Gpu> = s
+        .gpu
+        .gpus
+        .iter()
+        .map(|g| Gpu {
+            gfx_target: g.gfx.clone(),
+            runtime_target: runtime_target(s, g.kfd_node.as_deref(), g.gfx.as_deref()),
+            marketing_name: g.marketing_name.clone(),
+            pci_device_id: g.device_id.map(|d| format!("{d:#06x}")),
+            compute_units: g.cu_count,
+            source: g.gfx_source.clone().unwrap_or_else(|| "pci".into()),
+            family: g.family.clone(),
+            is_apu: g.is_apu,
+            node: g.kfd_node.clone(),
+        })
+        .collect();
+    let first_rocminfo = v.len();
+    if let Some(r) = &s.rocminfo {
+        // rocminfo prints what the runtime reports (overrides applied): that is its target.
+        v.extend(
+            r.agents
+                .iter()
+                .filter(|a| a.device_type == DeviceType::Gpu)
+                .map(|a| Gpu {
+                    // The hardware's target from its PCI id when the table knows it; else the name
+                    // rocminfo printed (the parser warns when the two disagree).
+                    gfx_target: a
+                        .pci_device_id
+                        .as_deref()
+                        .and_then(|id| u16::from_str_radix(id.trim_start_matches("0x"), 16).ok())
+                        .and_then(|id| crate::knowledge::gpus::lookup(id, None))
+                        .map(|row| row.gfx.clone())
+                        .filter(|g| g != "unknown")
+                        .or_else(|| a.gfx_target.clone()),
+                    runtime_target: a.gfx_target.clone(),
+                    marketing_name: a.marketing_name.clone(),
+                    pci_device_id: a.pci_device_id.clone(),
+                    compute_units: a.compute_units,
+                    source: "rocminfo".into(),
+                    family: None,
+                    is_apu: None,
+                    node: a.node.map(|n| n.to_string()),
+                }),
+        );
+    }
+    // The family follows the hardware target, not what an override makes the runtime say.
+    for g in &mut v[first_rocminfo..] {
+        g.family = g
+            .gfx_target
+            .as_deref()
+            .and_then(crate::knowledge::gpus::family_of_gfx)
+            .map(str::to_owned);
+    }
+    v
+}

@@ -1,0 +1,125 @@
+//! `rocm-doctor scan` on the scenario roots (tests/fixtures/roots/*, each with a README saying
+//! where its files come from) and on pasted rocminfo output (fixtures/rocminfo, with URLs).
+
+mod common;
+
+use serde_json::Value;
+
+fn scan(args: &[&str]) -> Value {
+    let mut all = vec!["scan", "--json"];
+    all.extend_from_slice(args);
+    let out = common::doctor(&all);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn root(name: &str) -> String {
+    common::repo()
+        .join("tests/fixtures/roots")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn rx6700xt_with_the_override_reports_gfx1030_at_runtime() {
+    let d = scan(&["--root", &root("rx6700xt-override")]);
+    assert_eq!(d["schema_version"], 1);
+    let gpus = d["gpus"].as_array().unwrap();
+    assert_eq!(gpus.len(), 1);
+    assert_eq!(gpus[0]["gfx_target"], "gfx1031");
+    assert_eq!(gpus[0]["runtime_target"], "gfx1030");
+    assert_eq!(gpus[0]["pci_device_id"], "0x73df");
+    assert_eq!(gpus[0]["source"], "kfd");
+    assert_eq!(gpus[0]["family"], "RDNA2");
+    assert_eq!(d["overrides"][0]["var"], "HSA_OVERRIDE_GFX_VERSION");
+    assert_eq!(d["overrides"][0]["reports"], "gfx1030");
+    assert_eq!(d["snapshot"]["env"]["source"], "/etc/environment");
+}
+
+#[test]
+fn apu_and_dgpu_are_both_listed() {
+    let d = scan(&["--root", &root("apu-dgpu")]);
+    let gpus = d["gpus"].as_array().unwrap();
+    let targets: Vec<&str> = gpus
+        .iter()
+        .map(|g| g["gfx_target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, ["gfx1030", "gfx1036"]);
+    assert_eq!(gpus[1]["is_apu"], true);
+    assert_eq!(
+        gpus[0]["runtime_target"], "gfx1030",
+        "no override: runtime = hardware"
+    );
+}
+
+#[test]
+fn no_driver_still_names_the_card_and_says_why() {
+    let d = scan(&["--root", &root("no-driver")]);
+    assert_eq!(d["gpus"][0]["gfx_target"], "gfx1030");
+    assert_eq!(d["gpus"][0]["source"], "pci-table");
+    let problems: Vec<&str> = d["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("kfd") && p.contains("absent")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("no driver")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn an_empty_tree_is_honest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::doctor(&["scan", "--root", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no AMD GPU found"));
+    let d = scan(&["--root", dir.path().to_str().unwrap()]);
+    assert_eq!(d["gpus"].as_array().unwrap().len(), 0);
+    assert_eq!(d["snapshot"]["gpu"]["kfd"]["state"], "absent");
+}
+
+#[test]
+fn pasted_rocminfo_shows_hardware_and_runtime_targets() {
+    let dir = tempfile::tempdir().unwrap();
+    let paste = common::repo()
+        .join("fixtures/rocminfo/gfx1032-rx6600m-igpu-overridden-gfx1030-rocm5.7.1.txt");
+    let d = scan(&[
+        "--root",
+        dir.path().to_str().unwrap(),
+        "--rocminfo",
+        paste.to_str().unwrap(),
+    ]);
+    let gpus = d["gpus"].as_array().unwrap();
+    assert_eq!(gpus.len(), 2);
+    assert_eq!(gpus[0]["source"], "rocminfo");
+    assert_eq!(gpus[0]["gfx_target"], "gfx1032", "from the PCI id 0x73ff");
+    assert_eq!(
+        gpus[0]["runtime_target"], "gfx1030",
+        "what rocminfo printed"
+    );
+    assert_eq!(gpus[0]["compute_units"], 28);
+    assert_eq!(
+        gpus[1]["family"], "GCN5",
+        "the iGPU's family follows its hardware target gfx90c"
+    );
+}
+
+#[test]
+fn bad_root_is_a_tool_failure() {
+    let out = common::doctor(&["scan", "--root", "/no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+}
