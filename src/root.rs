@@ -202,6 +202,18 @@ impl Root {
     /// truncated value is never mistaken for a whole one); [`Observed::Malformed`] if it is not
     /// UTF-8.
     pub fn read_to_string_capped(&self, p: &str, cap: usize) -> Observed<String> {
+        self.read_bytes_capped(p, cap)
+            .and_then(|buf| match String::from_utf8(buf) {
+                Ok(s) => Observed::Present(s),
+                Err(_) => Observed::Malformed("not UTF-8".to_string()),
+            })
+    }
+
+    /// The bytes of the file `p` leads to (inside the root), if it holds at most `cap` bytes.
+    ///
+    /// [`Observed::Absent`] if it does not exist; [`Observed::Unreadable`] if it cannot be
+    /// opened or read, is a directory, or is longer than `cap` (nothing is returned then).
+    pub fn read_bytes_capped(&self, p: &str, cap: usize) -> Observed<Vec<u8>> {
         let host = match self.resolve(p, true) {
             Ok(l) => self.host_path(&l),
             Err(e) => return e.into(),
@@ -218,10 +230,7 @@ impl Root {
         if buf.len() > cap {
             return Observed::Unreadable(format!("larger than the read cap of {cap} bytes"));
         }
-        match String::from_utf8(buf) {
-            Ok(s) => Observed::Present(s),
-            Err(_) => Observed::Malformed("not UTF-8".to_string()),
-        }
+        Observed::Present(buf)
     }
 
     /// [`Self::read_to_string_capped`] with [`DEFAULT_READ_CAP`].

@@ -168,6 +168,10 @@ pub struct Snapshot {
     pub rocminfo: Option<crate::probe::rocminfo::RocminfoReport>,
     /// The environment variables that steer ROCm, and what overrides make the runtime report.
     pub env: crate::probe::env::EnvProbe,
+    /// ROCm installs, their components and kernels per gfx, and what the environment selects.
+    pub rocm: crate::probe::rocm::RocmProbe,
+    /// Python environments, and the PyTorch (with the ROCm it bundles) in each.
+    pub python: crate::probe::python::PythonProbe,
     /// LLVM toolchains found by layout.
     pub toolchains: Vec<crate::probe::toolchain::Toolchain>,
 }

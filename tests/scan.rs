@@ -123,3 +123,31 @@ fn bad_root_is_a_tool_failure() {
     let out = common::doctor(&["scan", "--root", "/no/such/dir"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn rx5600xt_machine_has_no_gfx1010_kernels_anywhere() {
+    let d = scan(&["--root", &root("rx5600xt-rocm702")]);
+    assert_eq!(d["gpus"][0]["gfx_target"], "gfx1010");
+    let rocm = &d["snapshot"]["rocm"]["installs"][0];
+    assert_eq!(rocm["version"]["value"], "7.0.2-56");
+    let rocblas: Vec<&str> = rocm["components"]["rocblas_kernels"]["value"]["gfx"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_str().unwrap())
+        .collect();
+    assert!(
+        rocblas.contains(&"gfx1030") && !rocblas.contains(&"gfx1010"),
+        "{rocblas:?}"
+    );
+    let out = common::doctor(&["scan", "--root", &root("rx5600xt-rocm702")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("PyTorch 2.5.1+rocm6.2"), "{text}");
+    assert!(text.contains("producer LLVM20.0.0git"), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.contains("carry") && l.contains("gfx1010")),
+        "{text}"
+    );
+}

@@ -4,6 +4,8 @@
 
 pub mod env;
 pub mod gpu;
+pub mod python;
+pub mod rocm;
 pub mod rocminfo;
 pub mod toolchain;
 
@@ -20,12 +22,15 @@ pub struct ScanInputs {
 /// Runs every probe over `root`. Never fails: what cannot be read is recorded where it was
 /// looked for.
 pub fn take(root: &Root, inputs: &ScanInputs) -> Snapshot {
+    let env = env::probe(root);
     Snapshot {
         schema_version: SCHEMA_VERSION,
         root: root.base().display().to_string(),
         gpu: gpu::probe(root),
         rocminfo: inputs.rocminfo.as_deref().map(rocminfo::parse),
-        env: env::probe(root),
+        env: env.clone(),
+        rocm: rocm::probe(root, &env.vars),
+        python: python::probe(root),
         toolchains: toolchain::installed(root),
     }
 }

@@ -54,6 +54,8 @@ pub fn write(out: &mut dyn Write, s: &Snapshot, style: &Style) -> io::Result<()>
             (None, None) => {}
         }
     }
+    write_rocm(out, s, style)?;
+    write_python(out, s)?;
     if d.toolchains.is_empty() {
         writeln!(out, "LLVM toolchains: none found")?;
     } else {
@@ -68,6 +70,81 @@ pub fn write(out: &mut dyn Write, s: &Snapshot, style: &Style) -> io::Result<()>
         writeln!(out, "{}", style.bold("Problems"))?;
         for p in &d.problems {
             writeln!(out, "  - {p}")?;
+        }
+    }
+    Ok(())
+}
+
+/// One block per ROCm install: version, layout, what `/opt/rocm` and the environment select,
+/// device-lib producer, and the gfx targets its kernel libraries carry.
+fn write_rocm(out: &mut dyn Write, s: &Snapshot, style: &Style) -> io::Result<()> {
+    let r = &s.rocm;
+    if r.installs.is_empty() {
+        return writeln!(out, "ROCm: none found");
+    }
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!("ROCm installs ({})", r.installs.len()))
+    )?;
+    for i in &r.installs {
+        let version = i
+            .version
+            .present()
+            .cloned()
+            .or_else(|| i.hip_soname_major.map(|m| format!("HIP {m} (distro)")))
+            .unwrap_or_else(|| "version unknown".into());
+        let mut line = format!("  {}  {version}  ({})", i.path, i.layout);
+        if !i.aliases.is_empty() {
+            line.push_str(&format!("  ← {}", i.aliases.join(", ")));
+        }
+        writeln!(out, "{line}")?;
+        for libs in &i.device_libs {
+            if let Some(p) = libs.producer.present() {
+                writeln!(
+                    out,
+                    "    device libs: {} files, producer {p}",
+                    libs.bc_files
+                )?;
+            }
+        }
+        for (name, dir) in [
+            ("rocBLAS kernels", &i.components.rocblas_kernels),
+            ("MIOpen kernel db", &i.components.miopen_db),
+            ("hipBLASLt kernels", &i.components.hipblaslt_kernels),
+        ] {
+            if let Some(k) = dir.present() {
+                let mut gfx: Vec<&str> = k.gfx.iter().map(String::as_str).collect();
+                gfx.sort_by_key(|g| super::target_order(g));
+                writeln!(out, "    {name}: {}", gfx.join(" "))?;
+            }
+        }
+    }
+    for m in &r.mixed {
+        writeln!(out, "  {} {m}", style.red("mixed:"))?;
+    }
+    Ok(())
+}
+
+/// Each PyTorch found, with its version, the ROCm it was built for, and the gfx targets its
+/// bundled libraries carry.
+fn write_python(out: &mut dyn Write, s: &Snapshot) -> io::Result<()> {
+    for env in &s.python.environments {
+        for sp in &env.site_packages {
+            let Some(torch) = sp.torch.present() else {
+                continue;
+            };
+            let version = torch
+                .version_py
+                .present()
+                .map(|v| v.version.clone())
+                .unwrap_or_else(|| "version unreadable".into());
+            writeln!(out, "PyTorch {version} in {}", sp.path)?;
+            if !torch.gpu_targets.is_empty() {
+                let mut t: Vec<&str> = torch.gpu_targets.iter().map(String::as_str).collect();
+                t.sort_by_key(|g| super::target_order(g));
+                writeln!(out, "    its libraries carry: {}", t.join(" "))?;
+            }
         }
     }
     Ok(())
