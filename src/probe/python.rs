@@ -26,8 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 pub use parse::{
-    gfx_in_name, parse_metadata, parse_pyvenv_cfg, parse_version_py, python_dir_version,
-    pyvenv_python_version, Flavour, TorchVersion,
+    parse_metadata, parse_pyvenv_cfg, parse_version_py, python_dir_version, pyvenv_python_version,
+    Flavour, TorchVersion,
 };
 
 use crate::inspect::analyze::{analyze, kind_of_head, AnalyzeOptions};
@@ -548,7 +548,10 @@ fn sort_targets(t: &mut Vec<String>) {
 
 fn kernel_dir_targets(root: &Root, dir: &str) -> Observed<Vec<String>> {
     root.read_dir(dir).map(|names| {
-        let mut t: Vec<String> = names.iter().flat_map(|n| gfx_in_name(n)).collect();
+        let mut t: Vec<String> = names
+            .iter()
+            .filter_map(|n| crate::probe::rocm::gfx_in_name(n))
+            .collect();
         sort_targets(&mut t);
         t
     })

@@ -229,25 +229,6 @@ pub fn parse_metadata(text: &str) -> (Option<String>, Option<String>) {
     (name, version)
 }
 
-/// Every gfx processor named in a file name (`TensileLibrary_lazy_gfx1030.dat` → `gfx1030`,
-/// `Kernels.so-000-gfx90a-xnack+.hsaco` → `gfx90a`).
-pub fn gfx_in_name(name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = name;
-    while let Some(i) = rest.find("gfx") {
-        let tail = &rest[i + 3..];
-        let len = tail
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .unwrap_or(tail.len());
-        let id = &tail[..len];
-        if id.starts_with(|c: char| c.is_ascii_digit()) && id.len() <= 5 {
-            out.push(format!("gfx{id}"));
-        }
-        rest = &tail[len..];
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,14 +328,5 @@ mod tests {
             ),
             (Some("torch".into()), Some("2.5.1+rocm6.2".into()))
         );
-        assert_eq!(
-            gfx_in_name("TensileLibrary_lazy_gfx1030.dat"),
-            vec!["gfx1030"]
-        );
-        assert_eq!(
-            gfx_in_name("Kernels.so-000-gfx90a-xnack+.hsaco"),
-            vec!["gfx90a"]
-        );
-        assert!(gfx_in_name("libgfxstuff.so").is_empty());
     }
 }
