@@ -164,6 +164,8 @@ pub struct Snapshot {
     pub root: String,
     /// GPUs from KFD topology, DRM and PCI sysfs.
     pub gpu: crate::probe::gpu::GpuProbe,
+    /// The kernel, the amdgpu module, and whether the user can open the GPU's device nodes.
+    pub access: crate::probe::access::AccessProbe,
     /// GPUs from pasted rocminfo-style text (`--rocminfo FILE`).
     pub rocminfo: Option<crate::probe::rocminfo::RocminfoReport>,
     /// The environment variables that steer ROCm, and what overrides make the runtime report.

@@ -151,3 +151,71 @@ fn rx5600xt_machine_has_no_gfx1010_kernels_anywhere() {
         "{text}"
     );
 }
+
+#[test]
+fn kfd_the_user_cannot_open_is_a_problem() {
+    let d = scan(&["--root", &root("kfd-no-permission")]);
+    let access = &d["snapshot"]["access"];
+    assert_eq!(access["user"]["value"]["uid"], 1000);
+    assert_eq!(access["devices"][0]["path"], "/dev/kfd");
+    assert_eq!(access["devices"][0]["user_can_open"], false);
+    assert_eq!(
+        access["amdgpu_loaded"], true,
+        "KFD is there, so the driver is loaded"
+    );
+    let problems = d["problems"].as_array().unwrap();
+    let p = problems
+        .iter()
+        .filter_map(|p| p.as_str())
+        .find(|p| p.starts_with("/dev/kfd"))
+        .unwrap();
+    assert!(
+        !p.contains("usermod -aG root"),
+        "never advise joining the root group: {p}"
+    );
+}
+
+#[test]
+fn render_group_gets_the_usermod_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    std::fs::create_dir_all(r.join("dev")).unwrap();
+    std::fs::create_dir_all(r.join("etc")).unwrap();
+    std::fs::create_dir_all(r.join("rocm-doctor")).unwrap();
+    let kfd = r.join("dev/kfd");
+    std::fs::write(&kfd, "").unwrap();
+    std::fs::set_permissions(&kfd, std::os::unix::fs::PermissionsExt::from_mode(0o660)).unwrap();
+    // Name the file's actual group "render" in the tree's /etc/group.
+    let gid = std::os::unix::fs::MetadataExt::gid(&std::fs::metadata(&kfd).unwrap());
+    let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&kfd).unwrap());
+    std::fs::write(r.join("etc/group"), format!("render:x:{gid}:\n")).unwrap();
+    let other = if owner == 4242 { 4243 } else { 4242 };
+    std::fs::write(
+        r.join("rocm-doctor/user"),
+        format!("uid={other}\ngid={other}\n"),
+    )
+    .unwrap();
+    let d = scan(&["--root", r.to_str().unwrap()]);
+    assert_eq!(d["snapshot"]["access"]["devices"][0]["group"], "render");
+    assert_eq!(
+        d["snapshot"]["access"]["devices"][0]["user_can_open"],
+        false
+    );
+    let problems: Vec<&str> = d["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    assert!(
+        problems.iter().any(|p| p.contains("usermod -aG render")),
+        "{problems:?}"
+    );
+    std::fs::write(
+        r.join("rocm-doctor/user"),
+        format!("uid={other}\ngid={other}\ngroups={gid}\n"),
+    )
+    .unwrap();
+    let d = scan(&["--root", r.to_str().unwrap()]);
+    assert_eq!(d["snapshot"]["access"]["devices"][0]["user_can_open"], true);
+}

@@ -2,6 +2,7 @@
 //! root directory (`/` for this machine), so tests and bug reports can replay a tree.
 //! [`take`] runs every probe and returns the [`Snapshot`].
 
+pub mod access;
 pub mod env;
 pub mod gpu;
 pub mod python;
@@ -27,6 +28,7 @@ pub fn take(root: &Root, inputs: &ScanInputs) -> Snapshot {
         schema_version: SCHEMA_VERSION,
         root: root.base().display().to_string(),
         gpu: gpu::probe(root),
+        access: access::probe(root),
         rocminfo: inputs.rocminfo.as_deref().map(rocminfo::parse),
         env: env.clone(),
         rocm: rocm::probe(root, &env.vars),

@@ -76,6 +76,7 @@ pub fn write(out: &mut dyn Write, s: &Snapshot) -> std::io::Result<()> {
 /// The wire document for `s`.
 pub fn document(s: &Snapshot) -> Document<'_> {
     let mut problems = s.gpu.problems.clone();
+    problems.extend(s.access.problems.iter().cloned());
     problems.extend(s.rocm.problems.iter().cloned());
     problems.extend(s.python.problems.iter().cloned());
     if let Some(r) = &s.rocminfo {

@@ -54,6 +54,7 @@ pub fn write(out: &mut dyn Write, s: &Snapshot, style: &Style) -> io::Result<()>
             (None, None) => {}
         }
     }
+    write_access(out, s)?;
     write_rocm(out, s, style)?;
     write_python(out, s)?;
     if d.toolchains.is_empty() {
@@ -145,6 +146,44 @@ fn write_python(out: &mut dyn Write, s: &Snapshot) -> io::Result<()> {
                 t.sort_by_key(|g| super::target_order(g));
                 writeln!(out, "    its libraries carry: {}", t.join(" "))?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Kernel, driver, container, and device access in one or two lines.
+fn write_access(out: &mut dyn Write, s: &Snapshot) -> io::Result<()> {
+    let a = &s.access;
+    let mut parts = Vec::new();
+    if let Some(k) = a.kernel.present() {
+        parts.push(k.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+    }
+    parts.push(
+        match a.amdgpu_loaded {
+            Some(true) => "amdgpu loaded",
+            Some(false) => "amdgpu not loaded",
+            None => "amdgpu: unknown",
+        }
+        .into(),
+    );
+    if let Some(v) = a.amdgpu_version.present() {
+        parts.push(format!("amdgpu {v} (DKMS)"));
+    }
+    parts.extend(a.container.iter().map(|c| format!("container: {c}")));
+    writeln!(out, "Kernel: {}", parts.join(", "))?;
+    for d in &a.devices {
+        let access = match d.user_can_open {
+            Some(true) => "the user can open it",
+            Some(false) => "the user CANNOT open it",
+            None => "access unknown",
+        };
+        if d.meta.is_present() {
+            writeln!(
+                out,
+                "  {} (group {}): {access}",
+                d.path,
+                d.group.as_deref().unwrap_or("?")
+            )?;
         }
     }
     Ok(())
