@@ -264,6 +264,12 @@ impl Root {
         Observed::Present(names)
     }
 
+    /// The names in directory `p`, sorted; none when it is absent or unreadable (for probes
+    /// that only look for what is there; use [`Self::read_dir`] to tell why not).
+    pub fn names(&self, p: &str) -> Vec<String> {
+        self.read_dir(p).into_present().unwrap_or_default()
+    }
+
     /// Metadata of what `p` leads to (symlinks followed).
     pub fn metadata(&self, p: &str) -> Observed<Meta> {
         self.meta(p, true)

@@ -73,20 +73,22 @@ fn parse_readers(s: &str) -> Result<Readers, String> {
 ///
 /// Returns an error when no path exists or the output cannot be written.
 pub fn run(args: &InspectArgs, color: bool) -> anyhow::Result<u8> {
+    // Probed once: the default readers and the matrix's "installed here" marks.
+    let installed = crate::probe::toolchain::installed_majors(&crate::root::Root::new("/"));
     let opts = Options {
         deep: args.deep,
         include_unknown: args.all,
         threads: args.threads,
         readers: match &args.readers {
             Some(r) => r.0.clone(),
-            None => crate::inspect::readers::default_majors(&crate::root::Root::new("/")),
+            None => crate::inspect::readers::default_majors(&installed),
         },
         ..Options::default()
     };
     let bar = report::progress::Bar::new(!args.no_progress);
     let mut result = inspect::inspect_paths(&args.paths, &opts, &bar);
     bar.finish();
-    result.installed_llvm = crate::probe::toolchain::installed_majors(&crate::root::Root::new("/"));
+    result.installed_llvm = installed;
     if result.files.is_empty() && result.missing.len() == args.paths.len() {
         anyhow::bail!(
             "no such file or directory: {}",

@@ -151,10 +151,10 @@ fn unknown(mut v: Verdict, name: &str, table: &Table) -> Verdict {
     v
 }
 
-/// The readers to judge by default: the LLVM majors installed under `root` plus those ROCm
-/// releases ship, sorted.
-pub fn default_majors(root: &crate::root::Root) -> Vec<u32> {
-    let mut v = crate::probe::toolchain::installed_majors(root);
+/// The readers to judge by default: the `installed` LLVM majors plus those ROCm releases
+/// ship, sorted.
+pub fn default_majors(installed: &[u32]) -> Vec<u32> {
+    let mut v = installed.to_vec();
     v.extend(crate::knowledge::rocm::llvm_majors());
     v.sort_unstable();
     v.dedup();

@@ -105,6 +105,24 @@ pub fn from_vars(source: &str, all: impl IntoIterator<Item = (String, String)>) 
     }
 }
 
+impl EnvProbe {
+    /// What the runtime reports for a GPU on KFD node `node` whose hardware target is `gfx`:
+    /// the node's own override if set, else the global one, else `gfx`. A malformed override
+    /// changes nothing here (the probe records why it is malformed).
+    pub fn runtime_target(&self, node: Option<&str>, gfx: Option<&str>) -> Option<String> {
+        let node: Option<u32> = node.and_then(|n| n.parse().ok());
+        let pick = |want: Option<u32>| {
+            self.overrides
+                .iter()
+                .find(|o| o.node == want)
+                .and_then(|o| o.reports.present().cloned())
+        };
+        node.and_then(|n| pick(Some(n)))
+            .or_else(|| pick(None))
+            .or_else(|| gfx.map(str::to_owned))
+    }
+}
+
 /// `KEY=VALUE` lines; blank lines and `#` comments skipped.
 fn parse_env_file(text: &str) -> Vec<(String, String)> {
     text.lines()
@@ -201,6 +219,39 @@ mod tests {
                 (None, &Observed::Present("gfx1030".into())),
                 (Some(1), &Observed::Present("gfx1100".into()))
             ]
+        );
+    }
+
+    #[test]
+    fn node_override_wins_over_the_global_one() {
+        let p = from_vars(
+            "test",
+            [
+                ("HSA_OVERRIDE_GFX_VERSION", "10.3.0"),
+                ("HSA_OVERRIDE_GFX_VERSION_2", "11.0.0"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+        assert_eq!(
+            p.runtime_target(Some("1"), Some("gfx1031")).as_deref(),
+            Some("gfx1030")
+        );
+        assert_eq!(
+            p.runtime_target(Some("2"), Some("gfx1103")).as_deref(),
+            Some("gfx1100")
+        );
+        let none = from_vars("test", Vec::new());
+        assert_eq!(
+            none.runtime_target(Some("1"), Some("gfx1031")).as_deref(),
+            Some("gfx1031")
+        );
+        let bad = from_vars(
+            "test",
+            [("HSA_OVERRIDE_GFX_VERSION".to_owned(), "10.3".to_owned())],
+        );
+        assert_eq!(
+            bad.runtime_target(None, Some("gfx1031")).as_deref(),
+            Some("gfx1031")
         );
     }
 

@@ -18,11 +18,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-pub use components::{gfx_in_name, Components, DeviceLibs, KernelDir};
+pub use components::{gfx_in_name, llvm_majors, Components, DeviceLibs, KernelDir};
 
 use crate::root::Root;
 use crate::snapshot::Observed;
-use components::names;
 
 /// Version files are one short line.
 const SMALL: usize = 4096;
@@ -106,7 +105,7 @@ struct Layout {
 pub fn probe(root: &Root, env: &BTreeMap<String, String>) -> RocmProbe {
     let mut sp = Vec::new();
     for (base, leaf) in SITE_PACKAGES {
-        for py in names(root, base) {
+        for py in root.names(base) {
             if py.starts_with("python3") {
                 sp.push(format!("{base}/{py}/{leaf}"));
             }
@@ -144,7 +143,7 @@ pub fn probe_with_site_packages(
             .or_insert_with(|| (l, Vec::new()));
         e.1.extend(alias);
     };
-    for name in names(root, "/opt") {
+    for name in root.names("/opt") {
         if name != "rocm" && !name.starts_with("rocm-") {
             continue;
         }
@@ -233,11 +232,11 @@ fn opt_layout(p: &str) -> Layout {
 fn distro_layouts(root: &Root) -> Vec<Layout> {
     let mut out = Vec::new();
     let has_hip = |d: &str| {
-        names(root, d)
+        root.names(d)
             .iter()
             .any(|n| n.starts_with("libamdhip64.so"))
     };
-    for t in names(root, "/usr/lib") {
+    for t in root.names("/usr/lib") {
         if !t.ends_with("-linux-gnu") {
             continue;
         }
@@ -275,7 +274,7 @@ fn distro_layouts(root: &Root) -> Vec<Layout> {
 }
 
 fn pip_layout(root: &Root, sp: &str) -> Option<Layout> {
-    let entries = names(root, sp);
+    let entries = root.names(sp);
     let core = format!("{sp}/_rocm_sdk_core");
     if !entries.iter().any(|n| n == "_rocm_sdk_core") {
         return None;
@@ -368,7 +367,8 @@ fn install(
 fn expand(root: &Root, pattern: &str) -> Vec<String> {
     match pattern.split_once("/*/") {
         None => vec![pattern.to_string()],
-        Some((dir, rest)) => names(root, dir)
+        Some((dir, rest)) => root
+            .names(dir)
             .into_iter()
             .map(|n| format!("{dir}/{n}/{rest}"))
             .collect(),
@@ -422,7 +422,7 @@ fn env_refs(
             raw.push(("LD_LIBRARY_PATH".into(), v.to_string()));
         }
     }
-    for f in names(root, "/etc/ld.so.conf.d") {
+    for f in root.names("/etc/ld.so.conf.d") {
         let p = format!("/etc/ld.so.conf.d/{f}");
         if !f.ends_with(".conf") {
             continue;

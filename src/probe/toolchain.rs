@@ -31,7 +31,7 @@ pub fn installed(root: &Root) -> Vec<Toolchain> {
         ("/usr/lib64", "llvm", "fedora"),
         ("/usr/lib", "llvm", "fedora"),
     ] {
-        for name in names(root, dir) {
+        for name in root.names(dir) {
             let Some(rest) = name.strip_prefix(prefix) else {
                 continue;
             };
@@ -48,15 +48,13 @@ pub fn installed(root: &Root) -> Vec<Toolchain> {
             }
         }
     }
-    for name in names(root, "/opt") {
+    for name in root.names("/opt") {
         if !name.starts_with("rocm") {
             continue;
         }
         let llvm = format!("/opt/{name}/llvm");
-        let majors = names(root, &format!("{llvm}/lib/clang"))
-            .into_iter()
-            .filter_map(|n| n.split('.').next()?.parse().ok());
-        if let Some(major) = majors.max() {
+        let majors = super::rocm::llvm_majors(root, &[format!("{llvm}/lib/clang")]);
+        if let Some(&major) = majors.last() {
             found.push(Toolchain {
                 major,
                 path: PathBuf::from(llvm),
@@ -85,10 +83,6 @@ pub fn installed_majors(root: &Root) -> Vec<u32> {
     let mut v: Vec<u32> = installed(root).iter().map(|t| t.major).collect();
     v.dedup();
     v
-}
-
-fn names(root: &Root, dir: &str) -> Vec<String> {
-    root.read_dir(dir).into_present().unwrap_or_default()
 }
 
 #[cfg(test)]

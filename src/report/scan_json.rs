@@ -6,7 +6,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::probe::rocminfo::DeviceType;
-use crate::snapshot::{Observed, Snapshot};
+use crate::snapshot::Snapshot;
 
 /// The document.
 #[derive(Serialize)]
@@ -108,25 +108,6 @@ pub fn document(s: &Snapshot) -> Document<'_> {
     }
 }
 
-/// The runtime target of a GPU on KFD node `node` with hardware target `gfx`: a node's own
-/// override wins over the global one.
-pub fn runtime_target(s: &Snapshot, node: Option<&str>, gfx: Option<&str>) -> Option<String> {
-    let node: Option<u32> = node.and_then(|n| n.parse().ok());
-    let pick = |want: Option<u32>| {
-        s.env
-            .overrides
-            .iter()
-            .find(|o| o.node == want)
-            .and_then(|o| match &o.reports {
-                Observed::Present(t) => Some(t.clone()),
-                _ => None,
-            })
-    };
-    node.and_then(|n| pick(Some(n)))
-        .or_else(|| pick(None))
-        .or_else(|| gfx.map(str::to_owned))
-}
-
 fn gpus(s: &Snapshot) -> Vec<Gpu> {
     let mut v: Vec<Gpu> = s
         .gpu
@@ -134,7 +115,9 @@ fn gpus(s: &Snapshot) -> Vec<Gpu> {
         .iter()
         .map(|g| Gpu {
             gfx_target: g.gfx.clone(),
-            runtime_target: runtime_target(s, g.kfd_node.as_deref(), g.gfx.as_deref()),
+            runtime_target: s
+                .env
+                .runtime_target(g.kfd_node.as_deref(), g.gfx.as_deref()),
             marketing_name: g.marketing_name.clone(),
             pci_device_id: g.device_id.map(|d| format!("{d:#06x}")),
             compute_units: g.cu_count,

@@ -110,7 +110,7 @@ pub fn scan(
     for d in lib_dirs {
         rocblas_dirs.push(format!("{d}/rocblas/library"));
         // Debian: /usr/lib/<triplet>/rocblas/<version>/library.
-        for v in names(root, &format!("{d}/rocblas")) {
+        for v in root.names(&format!("{d}/rocblas")) {
             if v != "library" {
                 rocblas_dirs.push(format!("{d}/rocblas/{v}/library"));
             }
@@ -319,17 +319,12 @@ pub fn device_libs(
 pub fn llvm_majors(root: &Root, clang_dirs: &[String]) -> Vec<u32> {
     let mut v: Vec<u32> = clang_dirs
         .iter()
-        .flat_map(|d| names(root, d))
+        .flat_map(|d| root.names(d))
         .filter_map(|n| n.split('.').next()?.parse().ok())
         .collect();
     v.sort_unstable();
     v.dedup();
     v
-}
-
-/// Names in `dir`, or none if it cannot be listed.
-pub fn names(root: &Root, dir: &str) -> Vec<String> {
-    root.read_dir(dir).into_present().unwrap_or_default()
 }
 
 #[cfg(test)]
