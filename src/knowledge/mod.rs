@@ -5,11 +5,21 @@
 //! - [`rocm`]: which LLVM each ROCm release ships.
 //! - [`bitcode`]: which LLVM major first reads each bitcode feature, and how older readers fail.
 //! - [`llvm_version`]: reading producer strings such as `LLVM20.0.0git`.
+//! - [`gfx_support`]: per gfx target: first LLVM, official ROCm support, override stand-in.
+//! - [`wheels`]: PyTorch ROCm wheel indexes, their gfx lists, and Python ranges per release.
+//! - [`images`]: rocm/pytorch Docker images and the choice of images for a GPU.
+//! - [`stacks`]: stacks reported working or failing per gfx target.
+//! - [`seed`]: the audit of the seed document's claims.
 
 pub mod bitcode;
+pub mod gfx_support;
 pub mod gpus;
+pub mod images;
 pub mod llvm_version;
 pub mod rocm;
+pub mod seed;
+pub mod stacks;
+pub mod wheels;
 
 /// Parses an embedded TOML file. Panics only if the data compiled into the binary is
 /// malformed, which the knowledge tests catch before any release.
