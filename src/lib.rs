@@ -3,10 +3,13 @@
 //! Data flows one way (see docs/architecture.md): files → [`inspect`] (through the pure parsers
 //! of `rocm-formats`) → plain data → [`report`] renders it. Nothing before `report` prints.
 
+pub mod capture;
 pub mod cli;
+pub mod demo;
 pub mod inspect;
 pub mod knowledge;
 pub mod probe;
 pub mod report;
 pub mod root;
 pub mod snapshot;
+pub mod verify;

@@ -37,6 +37,8 @@ pub const MAX_DIR_ENTRIES: usize = 100_000;
 pub struct Root {
     base: PathBuf,
     read: Mutex<BTreeSet<String>>,
+    listed: Mutex<BTreeSet<String>>,
+    opened: Mutex<BTreeSet<String>>,
 }
 
 /// What [`Root::metadata`] reports about a path (after following symlinks).
@@ -85,6 +87,8 @@ impl Root {
         Root {
             base: base.into(),
             read: Mutex::new(BTreeSet::new()),
+            listed: Mutex::new(BTreeSet::new()),
+            opened: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -101,22 +105,33 @@ impl Root {
     /// Every path looked at so far, as paths of the scanned machine (`/sys/...`), sorted:
     /// the paths asked for, every symlink passed on the way, and where they led.
     pub fn recorded(&self) -> Vec<String> {
-        match self.read.lock() {
-            Ok(g) => g.iter().cloned().collect(),
-            Err(p) => p.into_inner().iter().cloned().collect(),
+        snapshot_of(&self.read)
+    }
+
+    /// The directories listed so far (as paths of the scanned machine, after symlinks), sorted.
+    pub fn listed(&self) -> Vec<String> {
+        snapshot_of(&self.listed)
+    }
+
+    /// The files whose contents were read so far (after symlinks), sorted.
+    pub fn opened(&self) -> Vec<String> {
+        snapshot_of(&self.opened)
+    }
+
+    /// The host path of the file `p` leads to inside the root, for readers that need the file
+    /// itself (mmap); recorded as opened.
+    pub fn open_path(&self, p: &str) -> Observed<PathBuf> {
+        match self.resolve(p, true) {
+            Ok(l) => {
+                insert(&self.opened, display(&l));
+                Observed::Present(self.host_path(&l))
+            }
+            Err(e) => e.into(),
         }
     }
 
     fn record(&self, logical: &[OsString]) {
-        let s = display(logical);
-        match self.read.lock() {
-            Ok(mut g) => {
-                g.insert(s);
-            }
-            Err(p) => {
-                p.into_inner().insert(s);
-            }
-        }
+        insert(&self.read, display(logical));
     }
 
     /// Splits `p` into its normal components, treating it as absolute in the scanned machine.
@@ -214,9 +229,9 @@ impl Root {
     /// [`Observed::Absent`] if it does not exist; [`Observed::Unreadable`] if it cannot be
     /// opened or read, is a directory, or is longer than `cap` (nothing is returned then).
     pub fn read_bytes_capped(&self, p: &str, cap: usize) -> Observed<Vec<u8>> {
-        let host = match self.resolve(p, true) {
-            Ok(l) => self.host_path(&l),
-            Err(e) => return e.into(),
+        let host = match self.open_path(p) {
+            Observed::Present(h) => h,
+            o => return o.map(|_| Vec::new()),
         };
         let file = match std::fs::File::open(&host) {
             Ok(f) => f,
@@ -243,7 +258,10 @@ impl Root {
     /// listed or holds more than [`MAX_DIR_ENTRIES`] entries.
     pub fn read_dir(&self, p: &str) -> Observed<Vec<String>> {
         let host = match self.resolve(p, true) {
-            Ok(l) => self.host_path(&l),
+            Ok(l) => {
+                insert(&self.listed, display(&l));
+                self.host_path(&l)
+            }
             Err(e) => return e.into(),
         };
         let rd = match std::fs::read_dir(&host) {
@@ -268,6 +286,18 @@ impl Root {
     /// that only look for what is there; use [`Self::read_dir`] to tell why not).
     pub fn names(&self, p: &str) -> Vec<String> {
         self.read_dir(p).into_present().unwrap_or_default()
+    }
+
+    /// The names in directory `p` that `keep` accepts, sorted. Each kept name is recorded as
+    /// looked at, so `capture` carries the names a probe chose out of a large listing.
+    pub fn names_where(&self, p: &str, keep: impl Fn(&str) -> bool) -> Vec<String> {
+        let names: Vec<String> = self.names(p).into_iter().filter(|n| keep(n)).collect();
+        for n in &names {
+            let mut c: Vec<OsString> = Self::components(p).into_iter().collect();
+            c.push(OsString::from(n));
+            self.record(&c);
+        }
+        names
     }
 
     /// Metadata of what `p` leads to (symlinks followed).
@@ -381,6 +411,22 @@ fn meta_of(m: &std::fs::Metadata) -> Meta {
         mode,
         uid,
         gid,
+    }
+}
+
+/// Adds to a record (a poisoned lock still records: the set stays valid).
+fn insert(set: &Mutex<BTreeSet<String>>, s: String) {
+    match set.lock() {
+        Ok(mut g) => g.insert(s),
+        Err(p) => p.into_inner().insert(s),
+    };
+}
+
+/// A record's contents, sorted.
+fn snapshot_of(set: &Mutex<BTreeSet<String>>) -> Vec<String> {
+    match set.lock() {
+        Ok(g) => g.iter().cloned().collect(),
+        Err(p) => p.into_inner().iter().cloned().collect(),
     }
 }
 

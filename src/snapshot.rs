@@ -156,7 +156,7 @@ mod tests {
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Everything a scan read off a machine or a captured tree.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Layout version.
     pub schema_version: u32,
@@ -176,4 +176,24 @@ pub struct Snapshot {
     pub python: crate::probe::python::PythonProbe,
     /// LLVM toolchains found by layout.
     pub toolchains: Vec<crate::probe::toolchain::Toolchain>,
+}
+
+/// Reads a saved snapshot: the `scan --json` document (its `snapshot` member) or a bare
+/// snapshot, as `capture` stores it.
+///
+/// Returns an error when the text is not JSON, has another `schema_version`, or does not hold
+/// a snapshot.
+pub fn from_json(text: &str) -> anyhow::Result<Snapshot> {
+    let mut v: serde_json::Value = serde_json::from_str(text)?;
+    if let Some(inner) = v.get_mut("snapshot") {
+        v = inner.take();
+    }
+    let version = v.get("schema_version").and_then(serde_json::Value::as_u64);
+    if version != Some(u64::from(SCHEMA_VERSION)) {
+        anyhow::bail!(
+            "snapshot schema_version {} is not {SCHEMA_VERSION}, the one this rocm-doctor reads",
+            version.map_or_else(|| "missing".to_owned(), |n| n.to_string())
+        );
+    }
+    Ok(serde_json::from_value(v)?)
 }

@@ -3,8 +3,11 @@
 //! Flags are declared with clap's derive API so that `--help`, and later the man page and shell
 //! completions, come from the same definitions.
 
+mod capture;
 mod inspect;
 mod scan;
+mod source;
+mod verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -62,6 +65,10 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Read this machine (or a captured tree) into a snapshot: GPUs, overrides, toolchains.
     Scan(scan::ScanArgs),
+    /// Pack the files a scan reads into an archive for a bug report (shows the list first).
+    Capture(capture::CaptureArgs),
+    /// Run a conv2d smoke matrix on the GPU (one subprocess per case) and classify failures.
+    Verify(verify::VerifyArgs),
 }
 
 /// Parses the process arguments (exits with usage on error, as clap does).
@@ -76,6 +83,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Inspect(args) => inspect::run(&args, cli.color.enabled()),
         Command::Scan(args) => scan::run(&args, cli.color.enabled()),
+        Command::Capture(args) => capture::run(&args),
+        Command::Verify(args) => verify::run(&args, cli.color.enabled()),
     }
 }
 

@@ -9,13 +9,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::root::{Meta, Root};
 use crate::snapshot::Observed;
 
 /// What the access and kernel probes found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessProbe {
     /// `/proc/version`.
     pub kernel: Observed<String>,
@@ -35,12 +35,15 @@ pub struct AccessProbe {
     pub devices: Vec<Device>,
     /// Container hints (`/.dockerenv`, `/run/.containerenv`, cgroup names).
     pub container: Vec<String>,
+    /// Container engines installed (`docker`, `podman`), as paths of the scanned machine.
+    #[serde(default)]
+    pub container_engines: Vec<String>,
     /// Problems in plain words.
     pub problems: Vec<String>,
 }
 
 /// A user and their groups.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// User id.
     pub uid: u32,
@@ -49,7 +52,7 @@ pub struct User {
 }
 
 /// A device node.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Device {
     /// Its path.
     pub path: String,
@@ -68,6 +71,13 @@ pub fn probe(root: &Root) -> AccessProbe {
     let user = user(root);
     let mut devices = Vec::new();
     let mut paths = vec!["/dev/kfd".to_owned()];
+    // A captured tree cannot hold device nodes (nor git their modes): `capture` writes their
+    // metadata to `rocm-doctor/devices`, and the nodes it lists count even without a file.
+    for p in recorded_devices(root).into_keys() {
+        if !paths.contains(&p) {
+            paths.push(p);
+        }
+    }
     if let Observed::Present(names) = root.read_dir("/dev/dri") {
         paths.extend(
             names
@@ -76,8 +86,12 @@ pub fn probe(root: &Root) -> AccessProbe {
                 .map(|n| format!("/dev/dri/{n}")),
         );
     }
+    let recorded = recorded_devices(root);
     for path in paths {
-        let meta = root.metadata(&path);
+        let meta = match recorded.get(&path) {
+            Some(m) => Observed::Present(m.clone()),
+            None => root.metadata(&path),
+        };
         let group = meta
             .present()
             .and_then(|m| m.gid)
@@ -150,6 +164,7 @@ pub fn probe(root: &Root) -> AccessProbe {
         }
     }
     AccessProbe {
+        container_engines: container_engines(root),
         kernel: root
             .read_to_string_capped("/proc/version", 4096)
             .map(|s| s.trim().to_owned()),
@@ -164,6 +179,78 @@ pub fn probe(root: &Root) -> AccessProbe {
         container,
         problems,
     }
+}
+
+/// Where engines are looked for in a tree (the host also searches its `PATH`).
+const BIN_DIRS: [&str; 5] = [
+    "/usr/local/bin",
+    "/usr/bin",
+    "/bin",
+    "/usr/sbin",
+    "/snap/bin",
+];
+
+/// `docker` and `podman` executables, by name in the usual bin directories (and `PATH` on the
+/// host): the container remedies need one.
+fn container_engines(root: &Root) -> Vec<String> {
+    let mut dirs: Vec<String> = BIN_DIRS.iter().map(|d| (*d).to_owned()).collect();
+    if root.is_host() {
+        if let Some(path) = std::env::var_os("PATH") {
+            for d in std::env::split_paths(&path) {
+                let d = d.display().to_string();
+                if d.starts_with('/') && !dirs.contains(&d) {
+                    dirs.push(d);
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for engine in ["docker", "podman"] {
+        if let Some(d) = dirs
+            .iter()
+            .find(|d| root.metadata(&format!("{d}/{engine}")).is_present())
+        {
+            found.push(format!("{d}/{engine}"));
+        }
+    }
+    found
+}
+
+/// `rocm-doctor/devices` of a captured tree: `PATH KIND MODE(octal) UID GID` per line.
+pub fn recorded_devices(root: &Root) -> BTreeMap<String, Meta> {
+    if root.is_host() {
+        return BTreeMap::new();
+    }
+    let Observed::Present(text) = root.read_to_string("/rocm-doctor/devices") else {
+        return BTreeMap::new();
+    };
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let [path, kind, mode, uid, gid] = f.as_slice() else {
+                return None;
+            };
+            Some((
+                (*path).to_owned(),
+                Meta {
+                    kind: (*kind).to_owned(),
+                    len: 0,
+                    mode: u32::from_str_radix(mode, 8).ok(),
+                    uid: uid.parse().ok(),
+                    gid: gid.parse().ok(),
+                },
+            ))
+        })
+        .filter(|(p, _)| p.starts_with("/dev/"))
+        .collect()
+}
+
+/// One `rocm-doctor/devices` line for `path`, the inverse of [`recorded_devices`].
+pub fn device_line(path: &str, m: &Meta) -> Option<String> {
+    Some(format!(
+        "{path} {} {:o} {} {}",
+        m.kind, m.mode?, m.uid?, m.gid?
+    ))
 }
 
 /// Read-write access by permission bits, as the kernel checks them (root may always).

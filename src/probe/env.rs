@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::root::Root;
 use crate::snapshot::Observed;
@@ -30,7 +30,7 @@ const RELEVANT: &[&str] = &[
 ];
 
 /// What the environment says.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnvProbe {
     /// `process`, `rocm-doctor/env` or `/etc/environment` (in the root), or `none`.
     pub source: String,
@@ -41,7 +41,7 @@ pub struct EnvProbe {
 }
 
 /// One override variable.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Override {
     /// The variable's name.
     pub var: String,

@@ -282,9 +282,7 @@ fn is_dir(root: &Root, p: &str) -> bool {
 fn site_dirs(root: &Root, libs: &[String]) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     for lib in libs {
-        let Observed::Present(names) = root.read_dir(lib) else {
-            continue;
-        };
+        let names = root.names_where(lib, |n| n.starts_with("python3"));
         // Debian's `python3/dist-packages` serves the default `python3.X`, whose standard
         // library is the `python3.X` next to it: the highest one names the version.
         let newest = names
@@ -609,11 +607,10 @@ fn lib_targets(root: &Root, path: &str, len: u64) -> Observed<Vec<String>> {
             "too large to read in a scan ({len} bytes, cap {MAX_LIB_SIZE})"
         ));
     }
-    let inside = match root.canonicalize(path) {
+    let host = match root.open_path(path) {
         Observed::Present(p) => p,
         o => return o.map(|_| Vec::new()),
     };
-    let host = root.base().join(inside.trim_start_matches('/'));
     let opened = match crate::inspect::input::open(&host) {
         Ok(o) => o,
         Err(e) => return e.into(),

@@ -232,14 +232,11 @@ fn opt_layout(p: &str) -> Layout {
 fn distro_layouts(root: &Root) -> Vec<Layout> {
     let mut out = Vec::new();
     let has_hip = |d: &str| {
-        root.names(d)
-            .iter()
-            .any(|n| n.starts_with("libamdhip64.so"))
+        !root
+            .names_where(d, |n| n.starts_with("libamdhip64.so"))
+            .is_empty()
     };
-    for t in root.names("/usr/lib") {
-        if !t.ends_with("-linux-gnu") {
-            continue;
-        }
+    for t in root.names_where("/usr/lib", |n| n.ends_with("-linux-gnu")) {
         let lib = format!("/usr/lib/{t}");
         let bitcode = format!("{lib}/amdgcn/bitcode");
         if has_hip(&lib) || root.exists(&bitcode) {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::root::Root;
 
 /// An LLVM installation and the major version its layout shows.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Toolchain {
     /// LLVM major version.
     pub major: u32,
@@ -15,7 +15,7 @@ pub struct Toolchain {
     pub path: PathBuf,
     /// Whose it is: `debian` (`/usr/lib/llvm-N`), `fedora` (`/usr/lib64/llvmN`), `rocm`
     /// (`/opt/rocm*/llvm`).
-    pub flavor: &'static str,
+    pub flavor: String,
 }
 
 /// Every LLVM toolchain found under `root`, by layout:
@@ -31,7 +31,7 @@ pub fn installed(root: &Root) -> Vec<Toolchain> {
         ("/usr/lib64", "llvm", "fedora"),
         ("/usr/lib", "llvm", "fedora"),
     ] {
-        for name in root.names(dir) {
+        for name in root.names_where(dir, |n| n.starts_with(prefix)) {
             let Some(rest) = name.strip_prefix(prefix) else {
                 continue;
             };
@@ -41,24 +41,21 @@ pub fn installed(root: &Root) -> Vec<Toolchain> {
                     found.push(Toolchain {
                         major,
                         path: PathBuf::from(path),
-                        flavor,
+                        flavor: flavor.to_string(),
                     });
                 }
                 _ => {}
             }
         }
     }
-    for name in root.names("/opt") {
-        if !name.starts_with("rocm") {
-            continue;
-        }
+    for name in root.names_where("/opt", |n| n.starts_with("rocm")) {
         let llvm = format!("/opt/{name}/llvm");
         let majors = super::rocm::llvm_majors(root, &[format!("{llvm}/lib/clang")]);
         if let Some(&major) = majors.last() {
             found.push(Toolchain {
                 major,
                 path: PathBuf::from(llvm),
-                flavor: "rocm",
+                flavor: "rocm".to_string(),
             });
         }
     }
@@ -106,7 +103,8 @@ mod tests {
         std::os::unix::fs::symlink(r.join("opt/rocm-7.0.2"), r.join("opt/rocm")).unwrap();
         let root = Root::new(r);
         let found = installed(&root);
-        let summary: Vec<(u32, &str)> = found.iter().map(|t| (t.major, t.flavor)).collect();
+        let summary: Vec<(u32, &str)> =
+            found.iter().map(|t| (t.major, t.flavor.as_str())).collect();
         assert_eq!(
             summary,
             [
