@@ -6,6 +6,7 @@
 pub mod capture;
 pub mod cli;
 pub mod demo;
+pub mod diagnose;
 pub mod inspect;
 pub mod knowledge;
 pub mod probe;

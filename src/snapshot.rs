@@ -197,3 +197,92 @@ pub fn from_json(text: &str) -> anyhow::Result<Snapshot> {
     }
     Ok(serde_json::from_value(v)?)
 }
+
+/// One GPU as the rules see it: hardware target, runtime target, where it was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GpuView {
+    /// The hardware's gfx target (KFD, else the PCI table, else rocminfo's name).
+    pub gfx_target: Option<String>,
+    /// What the runtime reports once overrides apply.
+    pub runtime_target: Option<String>,
+    /// Marketing name, when known.
+    pub marketing_name: Option<String>,
+    /// PCI device id, `0x73bf`.
+    pub pci_device_id: Option<String>,
+    /// Compute units.
+    pub compute_units: Option<u32>,
+    /// `kfd`, `pci-table` or `rocminfo`.
+    pub source: String,
+    /// Family of the hardware target.
+    pub family: Option<String>,
+    /// Integrated GPU, when known.
+    pub is_apu: Option<bool>,
+    /// KFD node, when known.
+    pub node: Option<String>,
+}
+
+impl Snapshot {
+    /// Every AMD GPU seen, from sysfs and then from pasted rocminfo text, with the target the
+    /// runtime will report once overrides apply.
+    pub fn gpus(&self) -> Vec<GpuView> {
+        let s = self;
+        let mut v: Vec<GpuView> = s
+            .gpu
+            .gpus
+            .iter()
+            .map(|g| GpuView {
+                gfx_target: g.gfx.clone(),
+                runtime_target: s
+                    .env
+                    .runtime_target(g.kfd_node.as_deref(), g.gfx.as_deref()),
+                marketing_name: g.marketing_name.clone(),
+                pci_device_id: g.device_id.map(|d| format!("{d:#06x}")),
+                compute_units: g.cu_count,
+                source: g.gfx_source.clone().unwrap_or_else(|| "pci".into()),
+                family: g.family.clone(),
+                is_apu: g.is_apu,
+                node: g.kfd_node.clone(),
+            })
+            .collect();
+        let first_rocminfo = v.len();
+        if let Some(r) = &s.rocminfo {
+            // rocminfo prints what the runtime reports (overrides applied): that is its target.
+            v.extend(
+                r.agents
+                    .iter()
+                    .filter(|a| a.device_type == crate::probe::rocminfo::DeviceType::Gpu)
+                    .map(|a| GpuView {
+                        // The hardware's target from its PCI id when the table knows it; else the name
+                        // rocminfo printed (the parser warns when the two disagree).
+                        gfx_target: a
+                            .pci_device_id
+                            .as_deref()
+                            .and_then(|id| {
+                                u16::from_str_radix(id.trim_start_matches("0x"), 16).ok()
+                            })
+                            .and_then(|id| crate::knowledge::gpus::lookup(id, None))
+                            .map(|row| row.gfx.clone())
+                            .filter(|g| g != "unknown")
+                            .or_else(|| a.gfx_target.clone()),
+                        runtime_target: a.gfx_target.clone(),
+                        marketing_name: a.marketing_name.clone(),
+                        pci_device_id: a.pci_device_id.clone(),
+                        compute_units: a.compute_units,
+                        source: "rocminfo".into(),
+                        family: None,
+                        is_apu: None,
+                        node: a.node.map(|n| n.to_string()),
+                    }),
+            );
+        }
+        // The family follows the hardware target, not what an override makes the runtime say.
+        for g in &mut v[first_rocminfo..] {
+            g.family = g
+                .gfx_target
+                .as_deref()
+                .and_then(crate::knowledge::gpus::family_of_gfx)
+                .map(str::to_owned);
+        }
+        v
+    }
+}

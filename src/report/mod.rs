@@ -1,5 +1,7 @@
 //! Rendering: the only place that writes to the user.
 
+pub mod findings_json;
+pub mod findings_text;
 pub mod inspect_json;
 pub mod inspect_text;
 pub mod progress;
@@ -32,6 +34,10 @@ impl Style {
     /// `text` in green (when colors are on).
     pub fn green(&self, text: &str) -> String {
         self.paint("32", text)
+    }
+    /// `text` in yellow (when colors are on).
+    pub fn paint_yellow(&self, text: &str) -> String {
+        self.paint("33", text)
     }
     fn paint(&self, code: &str, text: &str) -> String {
         if self.color {

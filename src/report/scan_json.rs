@@ -5,7 +5,6 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::probe::rocminfo::DeviceType;
 use crate::snapshot::Snapshot;
 
 /// The document.
@@ -109,60 +108,18 @@ pub fn document(s: &Snapshot) -> Document<'_> {
 }
 
 fn gpus(s: &Snapshot) -> Vec<Gpu> {
-    let mut v: Vec<Gpu> = s
-        .gpu
-        .gpus
-        .iter()
+    s.gpus()
+        .into_iter()
         .map(|g| Gpu {
-            gfx_target: g.gfx.clone(),
-            runtime_target: s
-                .env
-                .runtime_target(g.kfd_node.as_deref(), g.gfx.as_deref()),
-            marketing_name: g.marketing_name.clone(),
-            pci_device_id: g.device_id.map(|d| format!("{d:#06x}")),
-            compute_units: g.cu_count,
-            source: g.gfx_source.clone().unwrap_or_else(|| "pci".into()),
-            family: g.family.clone(),
+            gfx_target: g.gfx_target,
+            runtime_target: g.runtime_target,
+            marketing_name: g.marketing_name,
+            pci_device_id: g.pci_device_id,
+            compute_units: g.compute_units,
+            source: g.source,
+            family: g.family,
             is_apu: g.is_apu,
-            node: g.kfd_node.clone(),
+            node: g.node,
         })
-        .collect();
-    let first_rocminfo = v.len();
-    if let Some(r) = &s.rocminfo {
-        // rocminfo prints what the runtime reports (overrides applied): that is its target.
-        v.extend(
-            r.agents
-                .iter()
-                .filter(|a| a.device_type == DeviceType::Gpu)
-                .map(|a| Gpu {
-                    // The hardware's target from its PCI id when the table knows it; else the name
-                    // rocminfo printed (the parser warns when the two disagree).
-                    gfx_target: a
-                        .pci_device_id
-                        .as_deref()
-                        .and_then(|id| u16::from_str_radix(id.trim_start_matches("0x"), 16).ok())
-                        .and_then(|id| crate::knowledge::gpus::lookup(id, None))
-                        .map(|row| row.gfx.clone())
-                        .filter(|g| g != "unknown")
-                        .or_else(|| a.gfx_target.clone()),
-                    runtime_target: a.gfx_target.clone(),
-                    marketing_name: a.marketing_name.clone(),
-                    pci_device_id: a.pci_device_id.clone(),
-                    compute_units: a.compute_units,
-                    source: "rocminfo".into(),
-                    family: None,
-                    is_apu: None,
-                    node: a.node.map(|n| n.to_string()),
-                }),
-        );
-    }
-    // The family follows the hardware target, not what an override makes the runtime say.
-    for g in &mut v[first_rocminfo..] {
-        g.family = g
-            .gfx_target
-            .as_deref()
-            .and_then(crate::knowledge::gpus::family_of_gfx)
-            .map(str::to_owned);
-    }
-    v
+        .collect()
 }
