@@ -4,6 +4,7 @@
 //! completions, come from the same definitions.
 
 mod capture;
+mod check;
 mod inspect;
 mod scan;
 mod source;
@@ -27,9 +28,13 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// The command to run.
+    /// Show more (sources of findings).
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+
+    /// The command to run (default: check).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// When to color the output.
@@ -61,6 +66,8 @@ impl ColorChoice {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scan and diagnose: a line per area, then findings with evidence and remedies (default).
+    Check(check::CheckArgs),
     /// Read LLVM bitcode, offload bundles and AMDGPU code objects in files and directories.
     Inspect(inspect::InspectArgs),
     /// Read this machine (or a captured tree) into a snapshot: GPUs, overrides, toolchains.
@@ -80,11 +87,16 @@ pub fn parse() -> Cli {
 ///
 /// Returns an error when the tool itself fails (e.g. writing the output fails).
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
-    match cli.command {
-        Command::Inspect(args) => inspect::run(&args, cli.color.enabled()),
-        Command::Scan(args) => scan::run(&args, cli.color.enabled()),
+    let color = cli.color.enabled();
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Check(check::CheckArgs::default()));
+    match command {
+        Command::Check(args) => check::run(&args, color, cli.verbose),
+        Command::Inspect(args) => inspect::run(&args, color),
+        Command::Scan(args) => scan::run(&args, color),
         Command::Capture(args) => capture::run(&args),
-        Command::Verify(args) => verify::run(&args, cli.color.enabled()),
+        Command::Verify(args) => verify::run(&args, color),
     }
 }
 
@@ -96,7 +108,7 @@ mod tests {
     fn color_flag_parses() {
         let cli = Cli::try_parse_from(["rocm-doctor", "--color", "never", "inspect", "x"]).unwrap();
         assert_eq!(cli.color, ColorChoice::Never);
-        assert!(!cli.color.enabled());
+        assert!(!color);
         assert!(Cli::try_parse_from(["rocm-doctor", "--color", "pink", "inspect", "x"]).is_err());
     }
 }

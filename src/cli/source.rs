@@ -12,7 +12,7 @@ use crate::root::Root;
 use crate::snapshot::Snapshot;
 
 /// The flags that choose the machine.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct SourceArgs {
     /// Read a captured or hand-made tree instead of this machine.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["snapshot", "demo"])]
@@ -41,6 +41,20 @@ pub struct Machine {
 }
 
 impl SourceArgs {
+    /// The flags that name this machine again, for the next commands to suggest
+    /// (`" --demo"`, `" --root DIR"`), or empty for this machine.
+    pub fn flag(&self) -> String {
+        if self.demo {
+            " --demo".to_owned()
+        } else if let Some(p) = &self.snapshot {
+            format!(" --snapshot {}", shell_word(&p.display().to_string()))
+        } else if let Some(r) = &self.root {
+            format!(" --root {}", shell_word(&r.display().to_string()))
+        } else {
+            String::new()
+        }
+    }
+
     /// Reads or replays the machine.
     ///
     /// Returns an error when `--root` is not a directory, or a file named by a flag cannot be
@@ -81,5 +95,18 @@ impl SourceArgs {
             snapshot,
             root: None,
         })
+    }
+}
+
+/// `s` as one shell word: unchanged when it is plain, else single-quoted.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:=@".contains(&b));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }

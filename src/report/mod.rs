@@ -1,5 +1,6 @@
 //! Rendering: the only place that writes to the user.
 
+pub mod check;
 pub mod findings_json;
 pub mod findings_text;
 pub mod inspect_json;
