@@ -13,6 +13,7 @@ packages=(
   lld-16 lld-19
   zstd shellcheck hyperfine binutils time
   python3 python3-pip unzip xxd file ca-certificates
+  chromium fonts-dejavu-core
 )
 
 missing=()

@@ -41,8 +41,16 @@ fn the_demo_names_the_unsafe_override_first_and_never_recommends_it() {
             assert!(!cmd.contains("HSA_OVERRIDE_GFX_VERSION=10.3.0"), "{text}");
         }
     }
-    let areas: Vec<&str> = d["areas"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
-    assert_eq!(areas, ["gpu", "environment", "rocm", "pytorch", "toolchain"]);
+    let areas: Vec<&str> = d["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        areas,
+        ["gpu", "environment", "rocm", "pytorch", "toolchain"]
+    );
     assert_eq!(d["areas"][1]["status"], "error");
     assert!(d["next"][0].as_str().unwrap().contains("--demo"));
 }
@@ -56,7 +64,11 @@ fn each_scenario_gets_its_finding() {
         ("two-rocms", "no-amd-gpu"),
     ] {
         let d = check_json(&["--root", &root(scenario)]);
-        assert!(codes(&d).contains(&code.to_owned()), "{scenario}: {:?}", codes(&d));
+        assert!(
+            codes(&d).contains(&code.to_owned()),
+            "{scenario}: {:?}",
+            codes(&d)
+        );
     }
 }
 
@@ -75,9 +87,18 @@ fn fail_on_sets_the_exit_code() {
     let out = common::doctor(&["check", "--demo", "--fail-on", "error"]);
     assert_eq!(out.status.code(), Some(1));
     let out = common::doctor(&["check", "--root", &root("mi210-pair"), "--fail-on", "error"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let out = common::doctor(&["check", "--demo"]);
-    assert_eq!(out.status.code(), Some(0), "by default check reports and exits 0");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "by default check reports and exits 0"
+    );
 }
 
 #[test]
@@ -86,7 +107,10 @@ fn this_machine_is_reported_honestly() {
     let out = common::doctor(&[]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("rocm-doctor check: this machine"), "{text}");
+    assert!(
+        text.starts_with("rocm-doctor check: this machine"),
+        "{text}"
+    );
     if !std::path::Path::new("/sys/class/kfd/kfd/topology/nodes").exists() {
         assert!(text.contains("no AMD GPU found"), "{text}");
     }

@@ -129,7 +129,7 @@ mod tests {
         let cli =
             Cli::try_parse_from(["rocm-doctor", "inspect", "--json", "--deep", "-v", "a", "b"])
                 .unwrap();
-        let Command::Inspect(a) = cli.command else {
+        let Some(Command::Inspect(a)) = cli.command else {
             panic!("not inspect")
         };
         assert!(a.json && a.deep && a.verbose && !a.all);

@@ -5,7 +5,13 @@
 
 mod capture;
 mod check;
+mod completions;
+mod explain;
+mod fix;
+mod fleet;
 mod inspect;
+mod plan;
+mod report;
 mod scan;
 mod source;
 mod verify;
@@ -74,6 +80,20 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Pack the files a scan reads into an archive for a bug report (shows the list first).
     Capture(capture::CaptureArgs),
+    /// Explain a failure log: match known signatures, read context, say what to do.
+    Explain(explain::ExplainArgs),
+    /// The candidate solutions for this machine, ranked, with the evidence for each.
+    Plan(plan::PlanArgs),
+    /// Write a solution's scripts into a directory (a dry run); --apply runs them.
+    Fix(fix::FixArgs),
+    /// Write what `check` finds plus the snapshot as Markdown (GitHub issue), JSON or one HTML page.
+    Report(report::ReportArgs),
+    /// Merge many nodes' check/report/scan JSON: finding codes × nodes, nodes grouped by stack.
+    Fleet(fleet::FleetArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff), generated from the same flag definitions as --help.
+    Man,
     /// Run a conv2d smoke matrix on the GPU (one subprocess per case) and classify failures.
     Verify(verify::VerifyArgs),
 }
@@ -96,6 +116,13 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Inspect(args) => inspect::run(&args, color),
         Command::Scan(args) => scan::run(&args, color),
         Command::Capture(args) => capture::run(&args),
+        Command::Explain(args) => explain::run(&args, color),
+        Command::Plan(args) => plan::run(&args, color),
+        Command::Fix(args) => fix::run(&args, color),
+        Command::Report(args) => report::run(&args),
+        Command::Fleet(args) => fleet::run(&args, color),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man => completions::man(),
         Command::Verify(args) => verify::run(&args, color),
     }
 }
@@ -108,7 +135,7 @@ mod tests {
     fn color_flag_parses() {
         let cli = Cli::try_parse_from(["rocm-doctor", "--color", "never", "inspect", "x"]).unwrap();
         assert_eq!(cli.color, ColorChoice::Never);
-        assert!(!color);
+        assert!(!cli.color.enabled());
         assert!(Cli::try_parse_from(["rocm-doctor", "--color", "pink", "inspect", "x"]).is_err());
     }
 }

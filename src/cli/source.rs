@@ -101,8 +101,7 @@ impl SourceArgs {
 /// `s` as one shell word: unchanged when it is plain, else single-quoted.
 fn shell_word(s: &str) -> String {
     let plain = !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/._-+:=@".contains(&b));
     if plain {
         s.to_owned()

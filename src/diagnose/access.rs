@@ -16,7 +16,8 @@ pub const CODES: &[&str] = &[
 /// rocminfo's own pre-check opens /dev/kfd read-write and checks the owning group.
 const ROCMINFO_SRC: &str = "https://github.com/ROCm/rocminfo/blob/amd-staging/rocminfo.cc";
 /// AMD's install guide: the user must be in `render` and `video`.
-const GROUPS_SRC: &str = "https://rocm.docs.amd.com/projects/install-on-linux/en/latest/install/prerequisites.html";
+const GROUPS_SRC: &str =
+    "https://rocm.docs.amd.com/projects/install-on-linux/en/latest/install/prerequisites.html";
 /// amdgpu-install docs: ROCm does not support integrated graphics and may crash with one.
 const IGPU_SRC: &str = "https://rocm.docs.amd.com/projects/install-on-linux/en/docs-6.3.1/install/install-methods/amdgpu-installer/amdgpu-installer-ol.html";
 
@@ -32,7 +33,8 @@ pub(super) fn rules(ctx: &Context, out: &mut Vec<Finding>) {
         .gpus
         .iter()
         .find(|g| g.driver.as_deref().is_some_and(|d| d != "amdgpu") || g.driver.is_none());
-    if s.access.amdgpu_loaded == Some(false) || (driver_missing.is_some() && !s.gpu.kfd.is_present())
+    if s.access.amdgpu_loaded == Some(false)
+        || (driver_missing.is_some() && !s.gpu.kfd.is_present())
     {
         out.push(driver_not_loaded(ctx, driver_missing));
         return;
@@ -43,9 +45,13 @@ pub(super) fn rules(ctx: &Context, out: &mut Vec<Finding>) {
     if kfd_absent && !s.gpu.gpus.is_empty() {
         out.push(kfd_missing(ctx));
     }
-    for d in s.access.devices.iter().filter(|d| d.user_can_open == Some(false)) {
+    if let Some(d) = s
+        .access
+        .devices
+        .iter()
+        .find(|d| d.user_can_open == Some(false))
+    {
         out.push(not_accessible(ctx, d));
-        break;
     }
     igpu(ctx, out);
 }
@@ -106,7 +112,10 @@ fn driver_not_loaded(ctx: &Context, gpu: Option<&crate::probe::gpu::Gpu>) -> Fin
     )];
     if let Some(g) = gpu {
         evidence.push(Evidence::new(
-            format!("/sys/bus/pci/devices/{}", g.pci_slot.as_deref().unwrap_or("?")),
+            format!(
+                "/sys/bus/pci/devices/{}",
+                g.pci_slot.as_deref().unwrap_or("?")
+            ),
             format!(
                 "{} bound to driver {}",
                 g.marketing_name.as_deref().unwrap_or("AMD GPU"),
@@ -188,11 +197,10 @@ fn not_accessible(ctx: &Context, d: &crate::probe::access::Device) -> Finding {
         .present()
         .and_then(|m| m.mode)
         .map_or_else(|| "?".into(), |m| format!("{m:o}"));
-    let user = s
-        .access
-        .user
-        .present()
-        .map_or_else(|| "unknown".into(), |u| format!("uid {} in groups {:?}", u.uid, u.gids));
+    let user = s.access.user.present().map_or_else(
+        || "unknown".into(),
+        |u| format!("uid {} in groups {:?}", u.uid, u.gids),
+    );
     let in_container = !s.access.container.is_empty();
     let mut remedies = Vec::new();
     if group == "render" || group == "video" {
@@ -230,13 +238,21 @@ fn not_accessible(ctx: &Context, d: &crate::probe::access::Device) -> Finding {
 
 fn igpu(ctx: &Context, out: &mut Vec<Finding>) {
     let apus: Vec<_> = ctx.gpus.iter().filter(|g| g.is_apu == Some(true)).collect();
-    let dgpus: Vec<_> = ctx.gpus.iter().filter(|g| g.is_apu == Some(false)).collect();
+    let dgpus: Vec<_> = ctx
+        .gpus
+        .iter()
+        .filter(|g| g.is_apu == Some(false))
+        .collect();
     if apus.is_empty() || dgpus.is_empty() {
         return;
     }
-    let masked = ["HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES"]
-        .iter()
-        .find_map(|v| ctx.snapshot.env.vars.get(*v).map(|x| format!("{v}={x}")));
+    let masked = [
+        "HIP_VISIBLE_DEVICES",
+        "ROCR_VISIBLE_DEVICES",
+        "CUDA_VISIBLE_DEVICES",
+    ]
+    .iter()
+    .find_map(|v| ctx.snapshot.env.vars.get(*v).map(|x| format!("{v}={x}")));
     let name = |g: &crate::snapshot::GpuView| {
         format!(
             "{} ({}, node {})",
@@ -249,7 +265,11 @@ fn igpu(ctx: &Context, out: &mut Vec<Finding>) {
         .iter()
         .map(|g| Evidence::new("KFD topology", format!("integrated: {}", name(g))))
         .collect();
-    evidence.extend(dgpus.iter().map(|g| Evidence::new("KFD topology", format!("discrete: {}", name(g)))));
+    evidence.extend(
+        dgpus
+            .iter()
+            .map(|g| Evidence::new("KFD topology", format!("discrete: {}", name(g)))),
+    );
     if let Some(m) = &masked {
         evidence.push(Evidence::new(ctx.snapshot.env.source.clone(), m.clone()));
     }

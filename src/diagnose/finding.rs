@@ -209,7 +209,7 @@ pub struct Finding {
 impl Finding {
     /// Orders findings worst first; ties keep the order the rules produced them in.
     pub fn sort(findings: &mut [Finding]) {
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     }
 }
 

@@ -6,8 +6,10 @@ pub mod finding;
 
 mod access;
 mod libraries;
+mod python;
 mod target;
 mod toolchain;
+pub mod verify;
 
 pub use finding::{Category, Evidence, Finding, Layer, Remedy, Severity};
 
@@ -53,6 +55,7 @@ pub fn check(snapshot: &Snapshot) -> Vec<Finding> {
     access::rules(&ctx, &mut out);
     target::rules(&ctx, &mut out);
     libraries::rules(&ctx, &mut out);
+    python::rules(&ctx, &mut out);
     toolchain::rules(&ctx, &mut out);
     Finding::sort(&mut out);
     out
@@ -64,7 +67,9 @@ pub fn codes() -> Vec<&'static str> {
     v.extend_from_slice(access::CODES);
     v.extend_from_slice(target::CODES);
     v.extend_from_slice(libraries::CODES);
+    v.extend_from_slice(python::CODES);
     v.extend_from_slice(toolchain::CODES);
+    v.extend_from_slice(verify::CODES);
     v.sort_unstable();
     v.dedup();
     v

@@ -109,7 +109,10 @@ fn rocm_support(ctx: &Context, g: &GpuView, hw: &str, out: &mut Vec<Finding>) {
     let short = version.split('-').next().unwrap_or(version);
     let (severity, says) = match row.official_in(short) {
         Support::Yes => return,
-        Support::No => (Severity::Warning, format!("{hw} is not on ROCm {short}'s support list")),
+        Support::No => (
+            Severity::Warning,
+            format!("{hw} is not on ROCm {short}'s support list"),
+        ),
         Support::Unknown if row.official.is_empty() => (
             Severity::Info,
             format!("no official ROCm support list read names {hw}"),
@@ -174,14 +177,19 @@ fn override_set(
     let (var, value) = override_var(ctx, g);
     let src = ctx.snapshot.env.source.clone();
     let row = gfx_support::target(hw);
-    let stand_in = row.and_then(|r| r.stand_in.as_ref()).filter(|s| s.stands_in == rt);
+    let stand_in = row
+        .and_then(|r| r.stand_in.as_ref())
+        .filter(|s| s.stands_in == rt);
     let native = carriers.iter().find(|c| c.targets.iter().any(|t| t == hw));
     let mut evidence = vec![
         Evidence::new(src, format!("{var}={value}: the runtime reports {rt}")),
         Evidence::new("KFD topology", format!("the hardware is {}", label(g))),
     ];
     if let Some(s) = stand_in {
-        evidence.push(Evidence::new("knowledge: gfx_support.toml", s.detail.clone()));
+        evidence.push(Evidence::new(
+            "knowledge: gfx_support.toml",
+            s.detail.clone(),
+        ));
         match s.verdict {
             Verdict::Works if native.is_none() => return,
             Verdict::Unsafe => {
@@ -258,9 +266,12 @@ fn unsafe_override(
     .command(format!("unset {var}  # and remove it from {}", ctx.snapshot.env.source))];
     if let Some(n) = gfx_support::target(hw).and_then(|r| r.native_builds.first()) {
         remedies.push(
-            Remedy::new(format!("Use libraries built for {hw}: {}", n.name), "the GPU then runs code made for it")
-                .fix("native-build")
-                .source(n.source.clone()),
+            Remedy::new(
+                format!("Use libraries built for {hw}: {}", n.name),
+                "the GPU then runs code made for it",
+            )
+            .fix("native-build")
+            .source(n.source.clone()),
         );
     }
     for st in crate::knowledge::stacks::for_target(hw).into_iter().take(1) {
@@ -270,7 +281,11 @@ fn unsafe_override(
                     format!(
                         "Or pin the stack reported to work on {hw}: torch {}{}",
                         st.torch,
-                        if st.python == "unknown" { String::new() } else { format!(" on Python {}", st.python) }
+                        if st.python == "unknown" {
+                            String::new()
+                        } else {
+                            format!(" on Python {}", st.python)
+                        }
                     ),
                     st.note.clone(),
                 )
@@ -297,7 +312,13 @@ fn unsafe_override(
     }
 }
 
-fn override_missing(ctx: &Context, g: &GpuView, hw: &str, carriers: &[Carrier], out: &mut Vec<Finding>) {
+fn override_missing(
+    ctx: &Context,
+    g: &GpuView,
+    hw: &str,
+    carriers: &[Carrier],
+    out: &mut Vec<Finding>,
+) {
     if carriers.is_empty() || carriers.iter().any(|c| c.targets.iter().any(|t| t == hw)) {
         return;
     }
@@ -307,7 +328,7 @@ fn override_missing(ctx: &Context, g: &GpuView, hw: &str, carriers: &[Carrier], 
     if s.verdict != Verdict::Works {
         return;
     }
-    let Some(c) = carriers.iter().find(|c| c.targets.iter().any(|t| *t == s.stands_in)) else {
+    let Some(c) = carriers.iter().find(|c| c.targets.contains(&s.stands_in)) else {
         return;
     };
     let _ = ctx;
@@ -354,7 +375,11 @@ fn all_gpus(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(global) = ctx.snapshot.env.overrides.iter().find(|o| o.node.is_none()) else {
         return;
     };
-    let mut targets: Vec<&str> = ctx.gpus.iter().filter_map(|g| g.gfx_target.as_deref()).collect();
+    let mut targets: Vec<&str> = ctx
+        .gpus
+        .iter()
+        .filter_map(|g| g.gfx_target.as_deref())
+        .collect();
     targets.sort_unstable();
     targets.dedup();
     if targets.len() < 2 {

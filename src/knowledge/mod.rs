@@ -10,6 +10,7 @@
 //! - [`images`]: rocm/pytorch Docker images and the choice of images for a GPU.
 //! - [`stacks`]: stacks reported working or failing per gfx target.
 //! - [`seed`]: the audit of the seed document's claims.
+//! - [`signatures`]: log lines of known failures, for `explain`, with their remedies.
 
 pub mod bitcode;
 pub mod gfx_support;
@@ -18,6 +19,7 @@ pub mod images;
 pub mod llvm_version;
 pub mod rocm;
 pub mod seed;
+pub mod signatures;
 pub mod stacks;
 pub mod wheels;
 

@@ -60,7 +60,10 @@ pub fn areas(s: &Snapshot, findings: &[Finding]) -> Vec<Area> {
                     "{} ({}{})",
                     g.marketing_name.as_deref().unwrap_or("AMD GPU"),
                     g.gfx_target.as_deref().unwrap_or("gfx?"),
-                    g.family.as_deref().map(|f| format!(", {f}")).unwrap_or_default()
+                    g.family
+                        .as_deref()
+                        .map(|f| format!(", {f}"))
+                        .unwrap_or_default()
                 )
             })
             .collect::<Vec<_>>()
@@ -86,7 +89,9 @@ pub fn areas(s: &Snapshot, findings: &[Finding]) -> Vec<Area> {
                 format!(
                     "{} {}",
                     i.path,
-                    i.version.present().map_or("(version unknown)", String::as_str)
+                    i.version
+                        .present()
+                        .map_or("(version unknown)", String::as_str)
                 )
             })
             .collect::<Vec<_>>()
@@ -107,22 +112,49 @@ pub fn areas(s: &Snapshot, findings: &[Finding]) -> Vec<Area> {
         })
         .collect();
     let pytorch = if torches.is_empty() {
-        format!("no PyTorch found in {} Python environments", s.python.environments.len())
+        format!(
+            "no PyTorch found in {} Python environments",
+            s.python.environments.len()
+        )
     } else {
         torches.join(", ")
     };
     let toolchain = if s.toolchains.is_empty() {
         "no LLVM toolchain found".to_owned()
     } else {
-        let majors: Vec<String> = s.toolchains.iter().map(|t| format!("LLVM {} ({})", t.major, t.path.display())).collect();
+        let majors: Vec<String> = s
+            .toolchains
+            .iter()
+            .map(|t| format!("LLVM {} ({})", t.major, t.path.display()))
+            .collect();
         majors.join(", ")
     };
     vec![
-        Area { name: "gpu", status: status("gpu"), summary: gpu },
-        Area { name: "environment", status: status("environment"), summary: env },
-        Area { name: "rocm", status: status("rocm"), summary: rocm },
-        Area { name: "pytorch", status: status("pytorch"), summary: pytorch },
-        Area { name: "toolchain", status: status("toolchain"), summary: toolchain },
+        Area {
+            name: "gpu",
+            status: status("gpu"),
+            summary: gpu,
+        },
+        Area {
+            name: "environment",
+            status: status("environment"),
+            summary: env,
+        },
+        Area {
+            name: "rocm",
+            status: status("rocm"),
+            summary: rocm,
+        },
+        Area {
+            name: "pytorch",
+            status: status("pytorch"),
+            summary: pytorch,
+        },
+        Area {
+            name: "toolchain",
+            status: status("toolchain"),
+            summary: toolchain,
+        },
     ]
 }
 
@@ -131,8 +163,14 @@ pub fn next_commands(findings: &[Finding], source_flag: &str) -> Vec<String> {
     let mut v = Vec::new();
     if findings.iter().any(|f| f.severity >= Severity::Warning) {
         v.push(format!("rocm-doctor plan{source_flag}"));
-        if let Some(fix) = findings.iter().flat_map(|f| &f.remedies).find_map(|r| r.fix.as_deref()) {
-            v.push(format!("rocm-doctor fix {fix} --out ./rocm-doctor-fix{source_flag}"));
+        if let Some(fix) = findings
+            .iter()
+            .flat_map(|f| &f.remedies)
+            .find_map(|r| r.fix.as_deref())
+        {
+            v.push(format!(
+                "rocm-doctor fix {fix} --out ./rocm-doctor-fix{source_flag}"
+            ));
         }
     }
     v.push("rocm-doctor verify".to_owned());
@@ -153,10 +191,18 @@ struct Document<'a> {
 /// Writes `check --json`.
 ///
 /// Returns an error if writing fails.
-pub fn write_json(out: &mut dyn Write, s: &Snapshot, findings: &[Finding], source_flag: &str) -> std::io::Result<()> {
+pub fn write_json(
+    out: &mut dyn Write,
+    s: &Snapshot,
+    findings: &[Finding],
+    source_flag: &str,
+) -> std::io::Result<()> {
     let d = Document {
         schema_version: SCHEMA_VERSION,
-        tool: super::inspect_json::Tool { name: "rocm-doctor", version: env!("CARGO_PKG_VERSION") },
+        tool: super::inspect_json::Tool {
+            name: "rocm-doctor",
+            version: env!("CARGO_PKG_VERSION"),
+        },
         root: &s.root,
         areas: areas(s, findings),
         findings: findings_json::wire(findings),
@@ -169,8 +215,18 @@ pub fn write_json(out: &mut dyn Write, s: &Snapshot, findings: &[Finding], sourc
 /// Writes the one-screen text report.
 ///
 /// Returns an error if writing fails.
-pub fn write_text(out: &mut dyn Write, s: &Snapshot, findings: &[Finding], source_flag: &str, style: &Style) -> std::io::Result<()> {
-    let machine = if s.root == "/" { "this machine".to_owned() } else { s.root.clone() };
+pub fn write_text(
+    out: &mut dyn Write,
+    s: &Snapshot,
+    findings: &[Finding],
+    source_flag: &str,
+    style: &Style,
+) -> std::io::Result<()> {
+    let machine = if s.root == "/" {
+        "this machine".to_owned()
+    } else {
+        s.root.clone()
+    };
     writeln!(out, "{} {}", style.bold("rocm-doctor check:"), machine)?;
     for a in areas(s, findings) {
         let mark = match a.status {

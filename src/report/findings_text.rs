@@ -33,7 +33,12 @@ pub fn write_finding(
         style.dim(&format!("[{}]", f.code))
     )?;
     for e in &f.evidence {
-        writeln!(out, "     {} {}", style.dim(&format!("{}:", e.source)), e.says)?;
+        writeln!(
+            out,
+            "     {} {}",
+            style.dim(&format!("{}:", e.source)),
+            e.says
+        )?;
     }
     writeln!(out, "     {} {}", style.bold("Why:"), f.why)?;
     writeln!(
@@ -60,7 +65,12 @@ pub fn write_finding(
         }
     }
     if style.verbose && !f.sources.is_empty() {
-        writeln!(out, "     {} {}", style.dim("Sources:"), f.sources.join(" "))?;
+        writeln!(
+            out,
+            "     {} {}",
+            style.dim("Sources:"),
+            f.sources.join(" ")
+        )?;
     }
     Ok(())
 }

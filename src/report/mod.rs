@@ -3,8 +3,13 @@
 pub mod check;
 pub mod findings_json;
 pub mod findings_text;
+pub mod fleet_text;
+pub mod grids;
+pub mod html;
 pub mod inspect_json;
 pub mod inspect_text;
+pub mod markdown;
+pub mod plan_text;
 pub mod progress;
 pub mod readers_text;
 pub mod scan_json;

@@ -1,0 +1,200 @@
+//! `native-build`: PyTorch built by TheRock (AMD's open build of ROCm) for this GPU, installed
+//! into a venv inside the output directory from TheRock's documented multi-arch index with
+//! the target's `[device-gfx…]` extra. TheRock's per-family indexes do not cover RDNA1/RDNA2;
+//! the multi-arch index does, per target.
+
+use super::shell::StepScript;
+use super::{override_lines, Ctx, Draft, FileOut, Step};
+use crate::knowledge::gfx_support::{self, NativeBuild};
+
+/// TheRock's multi-arch Python package index.
+pub(crate) const THEROCK_INDEX: &str = "https://rocm.nightlies.amd.com/whl-multi-arch/";
+/// Where the index, the `[device-*]` extras and their install commands are documented.
+pub(crate) const THEROCK_RELEASES: &str =
+    "https://github.com/ROCm/TheRock/blob/89553ce3746eda74ade42557470d25e37c91b6f0/RELEASES.md";
+/// Per-target build and test status (`Sanity Tested`).
+pub(crate) const THEROCK_SUPPORTED: &str =
+    "https://github.com/ROCm/TheRock/blob/89553ce3746eda74ade42557470d25e37c91b6f0/SUPPORTED_GPUS.md";
+/// The Python versions TheRock's wheels are built for (3.10 to 3.14).
+pub(crate) const THEROCK_PYTHONS: &str = "https://github.com/ROCm/TheRock/blob/89553ce3746eda74ade42557470d25e37c91b6f0/docs/packaging/legacy_per_family_releases.md";
+
+/// The knowledge base's TheRock row for `gfx` and the pip extra it names (`device-gfx1010`).
+pub(crate) fn therock(gfx: &str) -> Option<(&'static NativeBuild, String)> {
+    let t = gfx_support::target(gfx)?;
+    t.native_builds.iter().find_map(|b| {
+        if !b.name.starts_with("TheRock ") {
+            return None;
+        }
+        let rest = b.name.split("pip extra ").nth(1)?;
+        let extra: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        (extra.starts_with("device-gfx")).then_some((b, extra))
+    })
+}
+
+/// The native-build solution.
+pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
+    let summary = "PyTorch built by TheRock for this GPU, in a venv here";
+    let Some(gfx) = ctx.gfx.as_deref() else {
+        return Ok(Draft::not_applicable(
+            summary,
+            vec!["The scan saw no AMD GPU with a known gfx target.".into()],
+            Vec::new(),
+        ));
+    };
+    let Some((row, extra)) = therock(gfx) else {
+        let mut why = vec![format!(
+            "The knowledge base lists no TheRock build (pip `[device-*]` extra) for {gfx}."
+        )];
+        let mut sources = vec![THEROCK_RELEASES.to_owned()];
+        if let Some(t) = gfx_support::target(gfx) {
+            for b in &t.native_builds {
+                why.push(format!(
+                    "Another native build lists it: {} (build it by its own instructions).",
+                    b.name
+                ));
+                sources.push(b.source.clone());
+            }
+        }
+        return Ok(Draft::not_applicable(summary, why, sources));
+    };
+    let sources = vec![
+        THEROCK_RELEASES.to_owned(),
+        row.source.clone(),
+        THEROCK_SUPPORTED.to_owned(),
+        THEROCK_PYTHONS.to_owned(),
+    ];
+    let spec = format!("torch[{extra}]");
+    let vars = [
+        ("INDEX_URL", THEROCK_INDEX.to_owned()),
+        ("TORCH_SPEC", spec.clone()),
+    ];
+    let title = format!("create ./venv-therock with TheRock's {spec}");
+    let setup = StepScript {
+        title: &title,
+        about: &[
+            format!("Knowledge base row: {}.", row.name),
+            "Set PYTHON=/path/to/python to choose the interpreter (3.10 to 3.14).".into(),
+        ],
+        sources: &sources,
+        vars: &vars,
+        body: SETUP_BODY,
+    }
+    .render();
+    let mut env_sh = super::shell::header(
+        "TheRock venv's environment: `source env.sh`, or `./env.sh COMMAND...`",
+        &[
+            "Options are set only when run as a command, so sourcing it leaves your shell alone."
+                .into(),
+        ],
+        &sources,
+    );
+    env_sh.push_str(&format!(
+        "if [[ \"${{BASH_SOURCE[0]}}\" == \"$0\" ]]; then set -euo pipefail; fi\n{}{}",
+        override_lines(None),
+        ENV_TAIL
+    ));
+    let readme = vec![
+        format!("TheRock publishes ROCm and PyTorch wheels per GPU target on one index, <{THEROCK_INDEX}>; the `[{extra}]` extra pulls the device code for {gfx} (knowledge base: {}).", row.name),
+        format!("`setup-therock.sh` checks for a Python 3.10 to 3.14, creates `./venv-therock`, runs `pip install --index-url {THEROCK_INDEX} \"{spec}\"` and records `pip freeze` in `therock-freeze.txt` so the exact nightly can be reinstalled."),
+        format!("`env.sh` activates the venv and clears `HSA_OVERRIDE_GFX_VERSION`: these wheels carry {gfx} code, so no override is needed (and a stale one would load another GPU's code)."),
+        format!("For torchvision, the same index serves `\"torchvision[{extra}]\"`."),
+    ];
+    let caveats = vec![
+        "These are nightly builds: they change daily and may break; `therock-freeze.txt` pins what was installed.".to_owned(),
+        format!("A target that installs is not necessarily tested: check the Sanity Tested column for {gfx} in SUPPORTED_GPUS.md."),
+        "The wheels bring their own ROCm userspace; only the kernel driver (amdgpu, /dev/kfd) is needed from the system.".to_owned(),
+    ];
+    Ok(Draft {
+        applicable: true,
+        summary: summary.to_owned(),
+        files: vec![
+            FileOut {
+                name: "setup-therock.sh".into(),
+                text: setup,
+                exec: true,
+            },
+            FileOut {
+                name: "env.sh".into(),
+                text: env_sh,
+                exec: true,
+            },
+        ],
+        steps: vec![Step {
+            script: "setup-therock.sh".into(),
+            title,
+            root: false,
+        }],
+        readme,
+        caveats,
+        sources,
+        undo: Vec::new(),
+        outside: false,
+    })
+}
+
+const SETUP_BODY: &str = r#"rd_venv="$here/venv-therock"
+rd_py="${PYTHON:-python3}"
+rd_stamp="$rd_venv/.rocm-doctor-installed"
+
+# Whether $rd_py exists and is a Python from 3.10 to 3.14.
+rd_base_ok() {
+  command -v "$rd_py" >/dev/null 2>&1 &&
+    "$rd_py" -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 14) else 1)' 2>/dev/null
+}
+
+rd_done() {
+  [[ -x "$rd_venv/bin/python" ]] && rd_has "$rd_stamp" "$TORCH_SPEC" &&
+    "$rd_venv/bin/python" -c 'from importlib import metadata; metadata.version("torch")' >/dev/null 2>&1
+}
+
+rd_plan() {
+  if rd_base_ok; then
+    rd_say "would use $rd_py ($(command -v "$rd_py"))"
+  else
+    rd_say "no Python 3.10-3.14 as $rd_py: install one (uv python install 3.12, pyenv install 3.12) and set PYTHON="
+  fi
+  [[ -x "$rd_venv/bin/python" ]] || rd_say "would create the venv $rd_venv"
+  rd_say "would run: $rd_venv/bin/python -m pip install --index-url $INDEX_URL $TORCH_SPEC"
+}
+
+rd_act() {
+  if [[ ! -x "$rd_venv/bin/python" ]]; then
+    rd_base_ok || rd_die "no Python 3.10-3.14 as $rd_py (set PYTHON=/path/to/python)"
+    "$rd_py" -m venv "$rd_venv"
+  fi
+  "$rd_venv/bin/python" -m pip install --index-url "$INDEX_URL" "$TORCH_SPEC"
+  "$rd_venv/bin/python" -m pip freeze >"$here/therock-freeze.txt"
+  printf '%s\n' "$TORCH_SPEC" >"$rd_stamp"
+}"#;
+
+const ENV_TAIL: &str = r#"rd_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [[ -r "$rd_here/venv-therock/bin/activate" ]]; then
+  # shellcheck source=/dev/null
+  . "$rd_here/venv-therock/bin/activate"
+else
+  echo "env.sh: $rd_here/venv-therock does not exist yet: run setup-therock.sh --apply first" >&2
+fi
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  if [[ $# -eq 0 ]]; then
+    echo "usage: source env.sh, or env.sh COMMAND [ARG...]" >&2
+    exit 2
+  fi
+  exec "$@"
+fi
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extras_come_from_the_knowledge_rows() {
+        assert_eq!(therock("gfx1010").unwrap().1, "device-gfx1010");
+        assert_eq!(therock("gfx1031:xnack-").unwrap().1, "device-gfx1031");
+        assert_eq!(therock("gfx942").unwrap().1, "device-gfx942");
+        assert!(therock("gfx1013").is_none(), "no TheRock row");
+    }
+}

@@ -1,0 +1,282 @@
+//! The `env` and `container` candidates, and the knowledge-row helpers every candidate shares.
+//! Each candidate says why it cannot work when it cannot; none offers an override the
+//! knowledge base calls unsafe or unreported.
+
+use super::machine::Machine;
+use super::{Candidate, Effort, Estimate, Evidence, Level, Speed, Stability};
+use crate::knowledge::gfx_support::{self, Override, Support, Verdict};
+use crate::knowledge::images::{self, Route};
+use crate::knowledge::rocm::{self, Release};
+use crate::knowledge::seed;
+
+/// PyTorch's ROCm wheels carry their own ROCm libraries.
+pub(super) const WHEELS_BUNDLE: &str = "https://github.com/pytorch/pytorch/issues/118457";
+/// AMD's `docker run` flags for the rocm/pytorch images.
+const DOCKER_RUN: &str = "https://github.com/ROCm/rocm-install-on-linux/blob/c3325cba8483d34623b394b2785eff8148644efe/docs/install/3rd-party/pytorch-install.rst";
+
+/// The rows saying which ROCm lines list the target.
+pub(super) fn official_evidence(m: &Machine) -> Vec<Evidence> {
+    let Some(row) = m.row else { return Vec::new() };
+    let lines = if row.official.is_empty() {
+        "in no official list read".to_owned()
+    } else {
+        format!("official in ROCm {}", row.official.join(", "))
+    };
+    row.official_sources
+        .iter()
+        .enumerate()
+        .map(|(i, src)| {
+            let says = if i == 0 {
+                format!("{lines}; {}", row.official_note)
+            } else {
+                "another support list read for this row".to_owned()
+            };
+            Evidence::new(format!("gfx_support {}", row.gfx), says, src.clone())
+        })
+        .collect()
+}
+
+/// The row about the override stand-in.
+pub(super) fn stand_in_evidence(m: &Machine, o: &Override) -> Evidence {
+    Evidence::new(
+        format!("override {} on {} (as {})", o.value, m.gfx, o.stands_in),
+        format!("{}: {}", verdict_word(o.verdict), o.detail),
+        o.source.clone(),
+    )
+}
+
+/// The audit of a seed claim: its verdict and evidence on the first source, the rest listed.
+pub(super) fn claim_evidence(id: &str) -> Vec<Evidence> {
+    let Some(claim) = seed::claim(id) else {
+        return Vec::new();
+    };
+    let verdict = match claim.verdict {
+        seed::ClaimVerdict::Supported => "supported",
+        seed::ClaimVerdict::Contradicted => "contradicted",
+        seed::ClaimVerdict::Unproven => "unproven",
+    };
+    claim
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, src)| {
+            let says = if i == 0 {
+                format!("{verdict}: {}", claim.evidence)
+            } else {
+                "another source of this claim's audit".to_owned()
+            };
+            Evidence::new(format!("seed claim {id}"), says, src.clone())
+        })
+        .collect()
+}
+
+/// The knowledge base's word for an override verdict.
+pub(super) fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Works => "works",
+        Verdict::Unsafe => "unsafe",
+        Verdict::Unknown => "unknown",
+    }
+}
+
+/// The newest release (and its newest point version) whose list names `gfx`.
+pub(super) fn newest_official(gfx: &str) -> Option<(&'static Release, &'static str)> {
+    let row = gfx_support::target(gfx)?;
+    rocm::releases().iter().rev().find_map(|r| {
+        let v = r.versions.last()?;
+        (row.official_in(v) == Support::Yes).then_some((r, v.as_str()))
+    })
+}
+
+/// Why a target has no usable override, for not-viable reasons.
+pub(super) fn no_override_reason(m: &Machine) -> String {
+    let has_own = m
+        .row
+        .is_some_and(|r| !r.official.is_empty() || !r.in_torch_wheels.is_empty());
+    match m.stand_in() {
+        Some(o) if o.verdict == Verdict::Unsafe => format!(
+            "the only other route, HSA_OVERRIDE_GFX_VERSION={} ({} code), is reported unsafe on {}",
+            o.value, o.stands_in, m.gfx
+        ),
+        Some(o) if o.verdict == Verdict::Unknown => format!(
+            "no report that HSA_OVERRIDE_GFX_VERSION={} works on {} was read",
+            o.value, m.gfx
+        ),
+        Some(o) => format!("neither carries its stand-in {} either", o.stands_in),
+        None if has_own => format!(
+            "{} has code of its own in official builds, so no override applies: install libraries that carry it",
+            m.gfx
+        ),
+        None => format!("no override stand-in is known for {}", m.gfx),
+    }
+}
+
+/// `env`: an override, only where it is reported to work and the libraries carry its stand-in.
+pub(super) fn env(m: &Machine) -> Candidate {
+    let title = "Environment only";
+    if m.carries(&m.gfx) {
+        let Some(clean) = m.override_cleanup() else {
+            let why = format!(
+                "not needed: the libraries here already carry {} code",
+                m.gfx
+            );
+            return Candidate::not_viable("env", title, why, Vec::new());
+        };
+        let src = m.set_override.as_ref().map_or("", |o| o.source.as_str());
+        let mut c = Candidate::new(
+            "env",
+            format!("Remove the override: the libraries carry {} code", m.gfx),
+        );
+        c.changes.push(clean);
+        c.steps = vec![
+            format!("Delete the HSA_OVERRIDE_GFX_VERSION line from {src}, then log in again"),
+            "rocm-doctor verify".into(),
+        ];
+        c.time = Estimate::of(Effort::Edit, "one line to delete, nothing to download");
+        (c.complexity, c.gpu_speed, c.risk) = (Level::Low, Speed::Native, Level::Low);
+        c.stability = Stability::Unverified;
+        c.stability_why = format!(
+            "the installed libraries carry {} code; no report on this stack was read",
+            m.gfx
+        );
+        c.risk_why = "a setting returns to its default".into();
+        c.needs_root = src.starts_with("/etc");
+        return c;
+    }
+    let Some(o) = m.stand_in() else {
+        return Candidate::not_viable("env", title, no_override_reason(m), official_evidence(m));
+    };
+    let ev = vec![stand_in_evidence(m, o)];
+    if o.verdict != Verdict::Works {
+        let why = format!("{}: {}", no_override_reason(m), o.detail);
+        return Candidate::not_viable("env", title, why, ev);
+    }
+    if !m.carries(&o.stands_in) {
+        let why = format!(
+            "the override is reported to work, but the libraries here carry no {} code either: pair it with a venv or container that does",
+            o.stands_in
+        );
+        return Candidate::not_viable("env", title, why, ev);
+    }
+    let var = format!("HSA_OVERRIDE_GFX_VERSION={}", o.value);
+    let mut c = Candidate::new(
+        "env",
+        format!("{var}: run the installed {} code on {}", o.stands_in, m.gfx),
+    );
+    c.env.push(var.clone());
+    c.evidence = ev;
+    match &m.set_override {
+        Some(s) if s.value == o.value => {
+            c.changes
+                .push(format!("Nothing: {var} is already set ({}).", s.source));
+            c.steps.push("rocm-doctor verify".into());
+            c.time = Estimate {
+                kind: Effort::InPlace,
+                value: Some("none".into()),
+                basis: format!("already set in {}", s.source),
+                source: None,
+            };
+        }
+        _ => {
+            c.changes.push(format!(
+                "One line in ~/.profile: export {var} (this user's sessions only)."
+            ));
+            c.steps = vec![
+                format!("echo 'export {var}' >> ~/.profile"),
+                "Log out and in again".into(),
+                "rocm-doctor verify".into(),
+            ];
+            c.time = Estimate::of(Effort::Edit, "one line to add, nothing to download");
+        }
+    }
+    (c.complexity, c.gpu_speed, c.risk) = (Level::Low, Speed::StandIn, Level::Low);
+    c.stability = Stability::Reported;
+    c.stability_why = o.detail.clone();
+    c.risk_why = "a variable; it applies to every GPU of the session".into();
+    let carrier = match m.torches.iter().find(|t| t.targets.contains(&o.stands_in)) {
+        Some(t) => format!("PyTorch {}", t.version),
+        None => "system rocBLAS".to_owned(),
+    };
+    c.notes.push(format!(
+        "The installed {carrier} carries {} code, which the override makes the runtime load.",
+        o.stands_in
+    ));
+    c
+}
+
+/// `container`: a rocm/pytorch image, native route before override route.
+pub(super) fn container(m: &Machine) -> Candidate {
+    let all = images::for_target(&m.gfx);
+    let pick = all
+        .iter()
+        .find(|i| images::route(i, &m.gfx) == Some(Route::Native))
+        .or(all.first());
+    let Some(img) = pick else {
+        let why = format!(
+            "no rocm/pytorch image in the table lists {}; {}",
+            m.gfx,
+            no_override_reason(m)
+        );
+        let mut ev = official_evidence(m);
+        ev.extend(m.stand_in().map(|o| stand_in_evidence(m, o)));
+        return Candidate::not_viable("container", "rocm/pytorch container", why, ev);
+    };
+    let route = images::route(img, &m.gfx).unwrap_or(Route::Override);
+    let r = img.reference();
+    let mut c = Candidate::new(
+        "container",
+        format!(
+            "{r} (ROCm {}, torch {}, Python {})",
+            img.rocm, img.torch, img.python
+        ),
+    );
+    c.evidence.push(Evidence::new(
+        format!("image {r}"),
+        format!(
+            "{} in AMD's image list",
+            match img.confidence {
+                images::Confidence::Documented => "documented",
+                images::Confidence::Seen => "seen in a public Dockerfile, not",
+            }
+        ),
+        img.source.clone(),
+    ));
+    c.evidence.push(Evidence::new(
+        "docker run flags",
+        "AMD's flags for rocm/pytorch",
+        DOCKER_RUN,
+    ));
+    let mut run = "docker run -it --cap-add=SYS_PTRACE --security-opt seccomp=unconfined --device=/dev/kfd --device=/dev/dri --group-add video --ipc=host --shm-size 8G".to_owned();
+    if route == Route::Native {
+        (c.gpu_speed, c.stability) = (Speed::Native, Stability::Official);
+        c.stability_why = format!("ROCm {} lists {}", img.rocm, m.gfx);
+        c.evidence.extend(official_evidence(m));
+    } else if let Some(o) = m.stand_in() {
+        (c.gpu_speed, c.stability) = (Speed::StandIn, Stability::Reported);
+        c.stability_why = format!("the image carries {} code; {}", o.stands_in, o.detail);
+        c.env.push(format!("HSA_OVERRIDE_GFX_VERSION={}", o.value));
+        run.push_str(&format!(" -e HSA_OVERRIDE_GFX_VERSION={}", o.value));
+        c.evidence.push(stand_in_evidence(m, o));
+    }
+    if !m.container_engine {
+        c.steps.push("Install Docker (your distribution's docker package) and add yourself to the docker group".into());
+        c.changes
+            .push("Docker, which is not installed here.".into());
+    }
+    c.changes.push(format!("The image {r} (its size is not recorded here); the host's ROCm and Python stay as they are."));
+    c.steps.push(format!("docker pull {r}"));
+    c.steps.push(format!("{run} {r}"));
+    c.steps.push(format!("rocm-doctor verify --image {r}"));
+    c.notes
+        .push("The container shares the host's kernel driver: it isolates user space only.".into());
+    c.evidence
+        .extend(claim_evidence("container-isolates-host-rocm"));
+    c.time = Estimate::of(
+        Effort::Download,
+        "the image must be pulled; its size is not recorded here",
+    );
+    (c.complexity, c.risk) = (Level::Medium, Level::Low);
+    c.risk_why = "the host changes only by the container engine".into();
+    c.needs_root = !m.container_engine;
+    c
+}
