@@ -8,13 +8,20 @@ fn completions_name_every_command() {
         let out = common::doctor(&["completions", shell]);
         assert_eq!(out.status.code(), Some(0), "{shell}");
         let text = String::from_utf8_lossy(&out.stdout);
-        for cmd in ["check", "scan", "inspect", "explain", "plan", "fix", "verify", "report", "fleet", "capture"] {
+        for cmd in [
+            "check", "scan", "inspect", "explain", "plan", "fix", "verify", "report", "fleet",
+            "capture",
+        ] {
             assert!(text.contains(cmd), "{shell} completion lacks {cmd}");
         }
         assert!(text.contains("demo") && text.contains("fail-on"), "{shell}");
     }
     let out = common::doctor(&["completions", "tcsh"]);
-    assert_eq!(out.status.code(), Some(2), "unknown shells are a usage error");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "unknown shells are a usage error"
+    );
 }
 
 #[test]
@@ -22,8 +29,16 @@ fn the_man_page_is_roff_with_each_command() {
     let out = common::doctor(&["man"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with(".ie") || text.contains(".TH rocm-doctor"), "{}", &text[..200.min(text.len())]);
-    for cmd in ["rocm-doctor-check", "rocm-doctor-explain", "rocm-doctor-fix"] {
+    assert!(
+        text.starts_with(".ie") || text.contains(".TH rocm-doctor"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+    for cmd in [
+        "rocm-doctor-check",
+        "rocm-doctor-explain",
+        "rocm-doctor-fix",
+    ] {
         assert!(text.contains(cmd), "man page lacks {cmd}");
     }
     assert!(text.contains("fail\\-on") || text.contains("fail-on"));

@@ -196,7 +196,12 @@ fn sample(name: &str, v: &Value) {
 #[test]
 fn check_output_follows_the_contract() {
     for root in ["rx5600xt-rocm702", "mi210-pair", "no-driver", "apu-dgpu"] {
-        let v = run_json(&["check", "--json", "--root", &format!("tests/fixtures/roots/{root}")]);
+        let v = run_json(&[
+            "check",
+            "--json",
+            "--root",
+            &format!("tests/fixtures/roots/{root}"),
+        ]);
         let d: Check = serde_json::from_value(v).unwrap_or_else(|e| panic!("{root}: {e}"));
         assert_eq!(d.schema_version, 1);
         assert_eq!(d.areas.len(), 5);
@@ -233,7 +238,12 @@ fn plan_and_fleet_outputs_follow_the_contract() {
     let tmp = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for root in ["rx5600xt-rocm702", "mi210-pair"] {
-        let v = run_json(&["check", "--json", "--root", &format!("tests/fixtures/roots/{root}")]);
+        let v = run_json(&[
+            "check",
+            "--json",
+            "--root",
+            &format!("tests/fixtures/roots/{root}"),
+        ]);
         let f = tmp.path().join(format!("{root}.json"));
         std::fs::write(&f, serde_json::to_vec(&v).unwrap()).unwrap();
         files.push(f.display().to_string());

@@ -207,6 +207,21 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The finding's sources and its remedies', each once, in order.
+    pub fn all_sources(&self) -> Vec<&String> {
+        let mut v: Vec<&String> = Vec::new();
+        for u in self
+            .sources
+            .iter()
+            .chain(self.remedies.iter().flat_map(|r| &r.sources))
+        {
+            if !v.contains(&u) {
+                v.push(u);
+            }
+        }
+        v
+    }
+
     /// Orders findings worst first; ties keep the order the rules produced them in.
     pub fn sort(findings: &mut [Finding]) {
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));

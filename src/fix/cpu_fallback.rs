@@ -29,6 +29,7 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
         &[],
     );
     env_sh.push_str(ENV_TAIL);
+    env_sh.push_str(super::shell::ENV_EXEC_TAIL);
     let mut readme = vec![
         format!("`{MODULE}` does nothing until imported. Importing it replaces `torch.nn.functional.conv2d` (and so `torch.nn.Conv2d`) with a version that copies the input, weight and bias to the CPU, convolves there, and moves the result back to the input's device. Gradients flow through the copies, so training works too, only slower."),
         format!("Use it by importing it once, after `import torch` and before the model runs:\n\n```python\nimport sys\nsys.path.insert(0, {py_dir})\nimport rocm_doctor_cpu_conv  # conv2d now runs on the CPU\n# rocm_doctor_cpu_conv.disable() restores the GPU path\n```\n\nor run a program with `./env.sh python your_script.py` and add `import rocm_doctor_cpu_conv` to it."),
@@ -121,13 +122,6 @@ enable()
 const ENV_TAIL: &str = r#"if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then set -euo pipefail; fi
 rd_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export PYTHONPATH="$rd_here${PYTHONPATH:+:$PYTHONPATH}"
-if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
-  if [[ $# -eq 0 ]]; then
-    echo "usage: source env.sh, or env.sh COMMAND [ARG...]" >&2
-    exit 2
-  fi
-  exec "$@"
-fi
 "#;
 
 #[cfg(test)]

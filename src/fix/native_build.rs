@@ -94,7 +94,8 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
     env_sh.push_str(&format!(
         "if [[ \"${{BASH_SOURCE[0]}}\" == \"$0\" ]]; then set -euo pipefail; fi\n{}{}",
         override_lines(None),
-        ENV_TAIL
+        super::shell::env_activate("venv-therock", "setup-therock.sh")
+            + super::shell::ENV_EXEC_TAIL
     ));
     let readme = vec![
         format!("TheRock publishes ROCm and PyTorch wheels per GPU target on one index, <{THEROCK_INDEX}>; the `[{extra}]` extra pulls the device code for {gfx} (knowledge base: {}).", row.name),
@@ -169,22 +170,6 @@ rd_act() {
   "$rd_venv/bin/python" -m pip freeze >"$here/therock-freeze.txt"
   printf '%s\n' "$TORCH_SPEC" >"$rd_stamp"
 }"#;
-
-const ENV_TAIL: &str = r#"rd_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-if [[ -r "$rd_here/venv-therock/bin/activate" ]]; then
-  # shellcheck source=/dev/null
-  . "$rd_here/venv-therock/bin/activate"
-else
-  echo "env.sh: $rd_here/venv-therock does not exist yet: run setup-therock.sh --apply first" >&2
-fi
-if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
-  if [[ $# -eq 0 ]]; then
-    echo "usage: source env.sh, or env.sh COMMAND [ARG...]" >&2
-    exit 2
-  fi
-  exec "$@"
-fi
-"#;
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,31 @@
 /// Exit code of `--check` for "not done yet".
 pub const NOT_DONE: i32 = 3;
 
+/// The end of every generated `env.sh`: sourced, it only sets variables; run as a command, it
+/// runs its arguments with them.
+pub const ENV_EXEC_TAIL: &str = r#"if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  if [[ $# -eq 0 ]]; then
+    echo "usage: source env.sh, or env.sh COMMAND [ARG...]" >&2
+    exit 2
+  fi
+  exec "$@"
+fi
+"#;
+
+/// `env.sh` lines that activate the venv `dir` (beside env.sh) which `setup` creates.
+pub fn env_activate(dir: &str, setup: &str) -> String {
+    format!(
+        r#"rd_here="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
+if [[ -r "$rd_here/{dir}/bin/activate" ]]; then
+  # shellcheck source=/dev/null
+  . "$rd_here/{dir}/bin/activate"
+else
+  echo "env.sh: $rd_here/{dir} does not exist yet: run {setup} --apply first" >&2
+fi
+"#
+    )
+}
+
 /// Quotes `s` for a POSIX shell: `'…'`, with each `'` written as `'\''`. The result is one
 /// word whose value is exactly `s`, whatever `s` holds (`$`, backquotes, spaces, newlines).
 pub fn quote(s: &str) -> String {

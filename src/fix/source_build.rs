@@ -187,6 +187,7 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
         &sources,
     );
     env_sh.push_str(ENV_TAIL);
+    env_sh.push_str(super::shell::ENV_EXEC_TAIL);
     files.push(FileOut {
         name: "env.sh".into(),
         text: env_sh,
@@ -269,11 +270,4 @@ rd_act() {
 const ENV_TAIL: &str = r#"if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then set -euo pipefail; fi
 rd_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export LD_LIBRARY_PATH="$rd_here/install/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
-  if [[ $# -eq 0 ]]; then
-    echo "usage: source env.sh, or env.sh COMMAND [ARG...]" >&2
-    exit 2
-  fi
-  exec "$@"
-fi
 "#;

@@ -199,7 +199,7 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
     env_sh.push_str(&format!(
         "if [[ \"${{BASH_SOURCE[0]}}\" == \"$0\" ]]; then set -euo pipefail; fi\n{}{}",
         override_lines(c.override_value.as_deref()),
-        ENV_TAIL
+        super::shell::env_activate("venv", "setup-venv.sh") + super::shell::ENV_EXEC_TAIL
     ));
     let mut readme = vec![
         format!("Chosen stack: Python {}, `torch=={}` from <{}>. Why: {}.", c.python, c.torch, c.index.url, c.why),
@@ -294,22 +294,6 @@ rd_act() {
   "$rd_venv/bin/python" -m pip install --index-url "$INDEX_URL" "$TORCH_SPEC"
   if [[ -n "$NUMPY_SPEC" ]]; then "$rd_venv/bin/python" -m pip install "$NUMPY_SPEC"; fi
 }"#;
-
-const ENV_TAIL: &str = r#"rd_here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-if [[ -r "$rd_here/venv/bin/activate" ]]; then
-  # shellcheck source=/dev/null
-  . "$rd_here/venv/bin/activate"
-else
-  echo "env.sh: $rd_here/venv does not exist yet: run setup-venv.sh --apply first" >&2
-fi
-if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
-  if [[ $# -eq 0 ]]; then
-    echo "usage: source env.sh, or env.sh COMMAND [ARG...]" >&2
-    exit 2
-  fi
-  exec "$@"
-fi
-"#;
 
 #[cfg(test)]
 mod tests {

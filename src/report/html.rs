@@ -159,16 +159,7 @@ fn write_card(out: &mut dyn Write, n: usize, f: &Finding) -> io::Result<()> {
         writeln!(out, "</li>")?;
     }
     writeln!(out, "</ol>")?;
-    let mut sources: Vec<&String> = Vec::new();
-    for u in f
-        .sources
-        .iter()
-        .chain(f.remedies.iter().flat_map(|r| &r.sources))
-    {
-        if !sources.contains(&u) {
-            sources.push(u);
-        }
-    }
+    let sources = f.all_sources();
     if !sources.is_empty() {
         writeln!(
             out,

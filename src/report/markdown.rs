@@ -148,16 +148,7 @@ fn write_findings(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
             "<details><summary>Why other layers cannot fix it</summary>\n\n{}\n\n</details>",
             text(&f.other_layers)
         )?;
-        let mut sources: Vec<&String> = Vec::new();
-        for u in f
-            .sources
-            .iter()
-            .chain(f.remedies.iter().flat_map(|r| &r.sources))
-        {
-            if !sources.contains(&u) {
-                sources.push(u);
-            }
-        }
+        let sources = f.all_sources();
         if !sources.is_empty() {
             writeln!(
                 out,
