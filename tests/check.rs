@@ -127,3 +127,55 @@ fn text_shows_areas_findings_and_next_steps() {
     assert!(text.contains("Next:\n  rocm-doctor plan --demo"), "{text}");
     assert!(!text.contains('\u{1b}'), "no colors with --color never");
 }
+
+/// Copies a scenario tree and removes the GPU's KFD node, as KFD does with a card it skips.
+fn tree_without_gpu_node(device_id: Option<&str>) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = common::repo().join("tests/fixtures/roots/rx5600xt-rocm702");
+    let ok = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", src.display()))
+        .arg(tmp.path())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    std::fs::remove_dir_all(
+        tmp.path()
+            .join("sys/devices/virtual/kfd/kfd/topology/nodes/1"),
+    )
+    .unwrap();
+    if let Some(id) = device_id {
+        std::fs::write(
+            tmp.path()
+                .join("sys/devices/pci0000:00/0000:03:00.0/device"),
+            format!("{id}\n"),
+        )
+        .unwrap();
+    }
+    tmp
+}
+
+#[test]
+fn a_gpu_kfd_skipped_is_reported_and_old_cards_point_at_pcie_atomics() {
+    let known = tree_without_gpu_node(None);
+    let d = check_json(&["--root", known.path().to_str().unwrap()]);
+    let f = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "gpu-skipped-by-kfd")
+        .unwrap_or_else(|| panic!("{d:#}"));
+    assert_eq!(f["category"], "driver-kfd-access");
+    // 0x67df (RX 470/480/570/580, gfx803) is not in the tables, which start at gfx9.
+    let polaris = tree_without_gpu_node(Some("0x67df"));
+    let d = check_json(&["--root", polaris.path().to_str().unwrap()]);
+    let f = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "gpu-skipped-by-kfd")
+        .unwrap_or_else(|| panic!("{d:#}"));
+    assert_eq!(f["category"], "pcie-atomics");
+    let intact = check_json(&["--root", "tests/fixtures/roots/rx5600xt-rocm702"]);
+    assert!(!codes(&intact).contains(&"gpu-skipped-by-kfd".to_owned()));
+}

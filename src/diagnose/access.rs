@@ -11,6 +11,7 @@ pub const CODES: &[&str] = &[
     "kfd-missing",
     "kfd-not-accessible",
     "igpu-beside-dgpu",
+    "gpu-skipped-by-kfd",
 ];
 
 /// rocminfo's own pre-check opens /dev/kfd read-write and checks the owning group.
@@ -45,6 +46,7 @@ pub(super) fn rules(ctx: &Context, out: &mut Vec<Finding>) {
     if kfd_absent && !s.gpu.gpus.is_empty() {
         out.push(kfd_missing(ctx));
     }
+    skipped_by_kfd(ctx, out);
     if let Some(d) = s
         .access
         .devices
@@ -233,6 +235,63 @@ fn not_accessible(ctx: &Context, d: &crate::probe::access::Device) -> Finding {
         other_layers: "Reinstalling ROCm or PyTorch does not change who may open the device node".into(),
         remedies,
         sources: vec![ROCMINFO_SRC.into(), "https://github.com/pytorch/pytorch/issues/99234".into()],
+    }
+}
+
+/// A GPU amdgpu drives but KFD left out of its topology while listing others: KFD skips a
+/// device it cannot serve, most often one that needs PCIe atomics the platform lacks (gfx8
+/// and, with 2021 firmware, Navi: https://github.com/ROCm/legacy-rocm-build/issues/1214,
+/// https://github.com/xuhuisheng/rocm-build/issues/18).
+fn skipped_by_kfd(ctx: &Context, out: &mut Vec<Finding>) {
+    let s = ctx.snapshot;
+    let Observed::Present(nodes) = &s.gpu.kfd else {
+        return;
+    };
+    for g in s.gpu.gpus.iter().filter(|g| {
+        g.driver.as_deref() == Some("amdgpu") && g.kfd_node.is_none() && g.is_apu != Some(true)
+    }) {
+        // Our tables start at gfx9; an unknown target is most likely an older GCN card, the
+        // generation that cannot run without PCIe atomics.
+        let old = g.gfx.is_none();
+        let name = g.marketing_name.as_deref().unwrap_or("AMD GPU");
+        let id = g
+            .device_id
+            .map_or_else(|| "?".to_owned(), |d| format!("{d:#06x}"));
+        out.push(Finding {
+            code: "gpu-skipped-by-kfd".into(),
+            category: if old { Category::PcieAtomics } else { Category::DriverKfdAccess },
+            severity: Severity::Error,
+            title: format!("{name} (PCI {id}) is driven by amdgpu but missing from KFD: ROCm cannot use it"),
+            evidence: vec![
+                Evidence::new(
+                    format!("/sys/bus/pci/devices/{}", g.pci_slot.as_deref().unwrap_or("?")),
+                    format!("{name}, PCI {id}, driver amdgpu"),
+                ),
+                Evidence::new(
+                    "/sys/class/kfd/kfd/topology/nodes",
+                    format!("{} nodes, none for this device", nodes.len()),
+                ),
+            ],
+            why: "KFD skips a GPU it cannot serve and says why in the kernel log. The commonest reason in reports is a platform without PCIe atomics (older CPUs and boards, or a slot behind a switch) under a GPU that needs them: gfx8 (Polaris, Fiji) always, Navi with 2021 firmware.".into(),
+            layer: Layer::Hardware,
+            other_layers: "No ROCm release, library or variable brings back a device KFD refused; the platform (CPU, board, slot), the GPU, or newer firmware must change".into(),
+            remedies: vec![
+                Remedy::new(
+                    "Read why KFD skipped it",
+                    "look for \"skipped device\" and \"PCI rejects atomics\"",
+                )
+                .command("sudo dmesg | grep -iE 'kfd|atomic'"),
+                Remedy::new(
+                    "If atomics are the reason: move the card to a CPU-attached slot, update the BIOS, or use a platform with PCIe 3.0 AtomicOps",
+                    "AMD staff confirmed the only fixes are another platform or a GPU that does not need atomics",
+                )
+                .source("https://github.com/ROCm/legacy-rocm-build/issues/1214"),
+            ],
+            sources: vec![
+                "https://github.com/torvalds/linux/blob/master/drivers/gpu/drm/amd/amdkfd/kfd_topology.c".into(),
+                "https://github.com/ROCm/legacy-rocm-build/issues/1218".into(),
+            ],
+        });
     }
 }
 
