@@ -12,7 +12,8 @@ use crate::verify::{self, Case, CaseResult, Launcher, Outcome, Report};
 /// Flags of `verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The Python interpreter to test (default: `python3` on PATH).
+    /// The Python interpreter to test (default: the interpreter of the first environment on
+    /// this machine whose PyTorch is a ROCm build, else `python3` on PATH).
     #[arg(long, value_name = "PATH", conflicts_with = "image")]
     pub python: Option<PathBuf>,
 
@@ -133,9 +134,35 @@ fn select(all: &[Case], names: &[String]) -> Result<Vec<Case>, String> {
         .collect())
 }
 
+/// The interpreter of the first environment whose torch is a ROCm build, from a scan of this
+/// machine; `python3` when there is none.
+fn default_python() -> PathBuf {
+    let snapshot = crate::probe::take(
+        &crate::root::Root::new("/"),
+        &crate::probe::ScanInputs::default(),
+    );
+    default_python_of(&snapshot).unwrap_or_else(|| "python3".into())
+}
+
+/// `<prefix>/bin/python` of the first environment with a ROCm torch.
+fn default_python_of(s: &crate::snapshot::Snapshot) -> Option<PathBuf> {
+    s.python
+        .environments
+        .iter()
+        .filter(|e| e.kind != crate::probe::python::EnvKind::System)
+        .find(|e| {
+            e.site_packages.iter().any(|sp| {
+                sp.torch
+                    .present()
+                    .is_some_and(|t| t.flavour == Some(crate::probe::python::Flavour::Rocm))
+            })
+        })
+        .map(|e| PathBuf::from(format!("{}/bin/python", e.prefix)))
+}
+
 fn launcher(args: &VerifyArgs) -> Result<Launcher, String> {
     let Some(tag) = &args.image else {
-        let python = args.python.clone().unwrap_or_else(|| "python3".into());
+        let python = args.python.clone().unwrap_or_else(default_python);
         return Ok(Launcher::Python(python));
     };
     let engine = match &args.engine {
@@ -268,5 +295,14 @@ mod tests {
         let one = select(&all, &["conv3x3-224-fp16-bwd".into()]).unwrap();
         assert_eq!(one.len(), 1);
         assert_eq!(select(&all, &[]).unwrap().len(), all.len());
+    }
+
+    #[test]
+    fn the_default_interpreter_is_the_venv_with_rocm_torch() {
+        let demo = crate::demo::snapshot();
+        assert_eq!(
+            super::default_python_of(&demo),
+            Some(PathBuf::from("/home/user/venv/bin/python"))
+        );
     }
 }
