@@ -262,6 +262,7 @@ fn env_opts(home: &Path) -> apply::ApplyOptions {
         yes: false,
         interactive: false,
         env: vec![("HOME".into(), home.display().to_string())],
+        echo: None,
     }
 }
 

@@ -112,6 +112,7 @@ pub fn run(args: &FixArgs, color: bool) -> anyhow::Result<u8> {
         yes: args.yes,
         interactive: std::io::stdin().is_terminal(),
         env: Vec::new(),
+        echo: Some(|line| eprintln!("  | {line}")),
     };
     let mut confirm = |step: &fix::Step| {
         eprint!(

@@ -26,6 +26,9 @@ pub struct ApplyOptions {
     pub interactive: bool,
     /// Extra environment for the steps (tests give them a fake HOME).
     pub env: Vec<(String, String)>,
+    /// Called with each output line of a running step (the CLI echoes them; nothing here
+    /// prints). Every line also goes to `apply.log`.
+    pub echo: Option<fn(&str)>,
 }
 
 /// What an apply did.
@@ -134,7 +137,7 @@ pub fn apply(
         if !script.is_file() {
             return Err(refuse(format!("{label}: {} is missing", script.display())));
         }
-        let run = |mode: &str| run(&script, mode, &backup, dir, &opts.env, &log);
+        let run = |mode: &str| run(&script, mode, &backup, dir, opts, &log);
         let check = run("--check")?;
         match check {
             0 => {
@@ -242,16 +245,17 @@ fn restore_helpers(dir: &Path, plan: &super::PlanRecord) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `bash SCRIPT MODE` in `dir`, copying its output to the log and to stderr; returns its
+/// Runs `bash SCRIPT MODE` in `dir`, copying its output to the log and to `echo`; returns its
 /// exit code (-1 when killed by a signal).
 fn run(
     script: &Path,
     mode: &str,
     backup: &Path,
     dir: &Path,
-    env: &[(String, String)],
+    opts: &ApplyOptions,
     log: &Arc<Mutex<File>>,
 ) -> anyhow::Result<i32> {
+    let (env, echo) = (&opts.env, opts.echo);
     let mut child = Command::new("bash")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .arg(script)
@@ -274,8 +278,8 @@ fn run(
             let log = Arc::clone(log);
             std::thread::spawn(move || {
                 for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    if !quiet {
-                        eprintln!("  | {line}");
+                    if let (false, Some(echo)) = (quiet, echo) {
+                        echo(&line);
                     }
                     if let Ok(mut f) = log.lock() {
                         let _ = writeln!(f, "  | {line}");
