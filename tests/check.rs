@@ -155,26 +155,27 @@ fn tree_without_gpu_node(device_id: Option<&str>) -> tempfile::TempDir {
     tmp
 }
 
+/// The `gpu-skipped-by-kfd` finding of a check document.
+fn skipped_finding(d: &Value) -> Value {
+    d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "gpu-skipped-by-kfd")
+        .cloned()
+        .unwrap_or_else(|| panic!("{d:#}"))
+}
+
 #[test]
 fn a_gpu_kfd_skipped_is_reported_and_old_cards_point_at_pcie_atomics() {
     let known = tree_without_gpu_node(None);
     let d = check_json(&["--root", known.path().to_str().unwrap()]);
-    let f = d["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "gpu-skipped-by-kfd")
-        .unwrap_or_else(|| panic!("{d:#}"));
+    let f = skipped_finding(&d);
     assert_eq!(f["category"], "driver-kfd-access");
     // 0x67df (RX 470/480/570/580, gfx803) is not in the tables, which start at gfx9.
     let polaris = tree_without_gpu_node(Some("0x67df"));
     let d = check_json(&["--root", polaris.path().to_str().unwrap()]);
-    let f = d["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == "gpu-skipped-by-kfd")
-        .unwrap_or_else(|| panic!("{d:#}"));
+    let f = skipped_finding(&d);
     assert_eq!(f["category"], "pcie-atomics");
     let intact = check_json(&["--root", "tests/fixtures/roots/rx5600xt-rocm702"]);
     assert!(!codes(&intact).contains(&"gpu-skipped-by-kfd".to_owned()));
