@@ -7,16 +7,8 @@ use super::shell::StepScript;
 use super::{override_lines, Ctx, Draft, FileOut, Step};
 use crate::knowledge::gfx_support::{self, NativeBuild};
 
-/// TheRock's multi-arch Python package index.
-pub(crate) const THEROCK_INDEX: &str = "https://rocm.nightlies.amd.com/whl-multi-arch/";
-/// Where the index, the `[device-*]` extras and their install commands are documented.
-pub(crate) const THEROCK_RELEASES: &str =
-    "https://github.com/ROCm/TheRock/blob/89553ce3746eda74ade42557470d25e37c91b6f0/RELEASES.md";
-/// Per-target build and test status (`Sanity Tested`).
-pub(crate) const THEROCK_SUPPORTED: &str =
-    "https://github.com/ROCm/TheRock/blob/89553ce3746eda74ade42557470d25e37c91b6f0/SUPPORTED_GPUS.md";
-/// The Python versions TheRock's wheels are built for (3.10 to 3.14).
-pub(crate) const THEROCK_PYTHONS: &str = "https://github.com/ROCm/TheRock/blob/89553ce3746eda74ade42557470d25e37c91b6f0/docs/packaging/legacy_per_family_releases.md";
+pub(crate) use crate::knowledge::therock::{INDEX as THEROCK_INDEX, RELEASES as THEROCK_RELEASES};
+use crate::knowledge::therock::{PYTHONS as THEROCK_PYTHONS, SUPPORTED as THEROCK_SUPPORTED};
 
 /// The knowledge base's TheRock row for `gfx` and the pip extra it names (`device-gfx1010`).
 pub(crate) fn therock(gfx: &str) -> Option<(&'static NativeBuild, String)> {

@@ -5,8 +5,7 @@
 
 use super::shell::StepScript;
 use super::{safe_override, Ctx, Draft, FileOut, Step};
-use crate::knowledge::gfx_support::{self, Support};
-use crate::knowledge::rocm;
+use crate::knowledge::gfx_support;
 
 /// AMD's Ubuntu native-install guide: key, repository line, pin file, install, uninstall.
 const GUIDE: &str = "https://github.com/ROCm/rocm-install-on-linux/blob/001dde257a623be99ecc1e0edc1f2340fffd4ef6/docs/how-to/native-install/ubuntu.rst";
@@ -14,23 +13,15 @@ const KEY_URL: &str = "https://repo.radeon.com/rocm/rocm.gpg.key";
 /// The key's SHA-1 as the guide gives it (it warns the key may change).
 const KEY_SHA1: &str = "73f5d8100de6048aa38a8b84cd9a87f05177d208";
 
-/// The newest ROCm release that supports `gfx`, and the override value it needs (if any).
+/// The newest ROCm release that supports `gfx`, and the override value it needs (if any):
+/// officially, else through an override stand-in rated `works`.
 fn release_for(gfx: &str) -> Option<(String, Option<String>)> {
-    let t = gfx_support::target(gfx)?;
-    let host = safe_override(gfx).and_then(|o| Some((o, gfx_support::target(&o.stands_in)?)));
-    for r in rocm::releases().iter().rev() {
-        for v in r.versions.iter().rev() {
-            if t.official_in(v) == Support::Yes {
-                return Some((v.clone(), None));
-            }
-            if let Some((o, h)) = host {
-                if h.official_in(v) == Support::Yes {
-                    return Some((v.clone(), Some(o.value.clone())));
-                }
-            }
-        }
+    if let Some((_, v)) = gfx_support::newest_official(gfx) {
+        return Some((v.to_owned(), None));
     }
-    None
+    let o = safe_override(gfx)?;
+    let (_, v) = gfx_support::newest_official(&o.stands_in)?;
+    Some((v.to_owned(), Some(o.value.clone())))
 }
 
 /// The packages solution.
@@ -250,7 +241,9 @@ mod tests {
         );
         let (v, o) = release_for("gfx1201").unwrap();
         assert!(
-            o.is_none() && gfx_support::target("gfx1201").unwrap().official_in(&v) == Support::Yes
+            o.is_none()
+                && gfx_support::target("gfx1201").unwrap().official_in(&v)
+                    == gfx_support::Support::Yes
         );
     }
 }

@@ -186,6 +186,19 @@ pub fn rocm_line(version: &str) -> Option<&'static str> {
         .map(|r| r.rocm.as_str())
 }
 
+/// The newest ROCm release (its line, and the point version) whose Linux support names `gfx`
+/// officially; point entries such as `6.4.1` count from that release on.
+pub fn newest_official(gfx: &str) -> Option<(&'static rocm::Release, &'static str)> {
+    let row = target(gfx)?;
+    rocm::releases().iter().rev().find_map(|r| {
+        r.versions
+            .iter()
+            .rev()
+            .find(|v| row.official_in(v) == Support::Yes)
+            .map(|v| (r, v.as_str()))
+    })
+}
+
 impl GfxSupport {
     /// Official Linux support in a ROCm release (`7.0.2`) or line (`6.2`).
     pub fn official_in(&self, rocm_version: &str) -> Support {

@@ -11,6 +11,7 @@
 //! - [`stacks`]: stacks reported working or failing per gfx target.
 //! - [`seed`]: the audit of the seed document's claims.
 //! - [`signatures`]: log lines of known failures, for `explain`, with their remedies.
+//! - [`therock`]: TheRock's wheel index, its docs and the targets it marks ready.
 
 pub mod bitcode;
 pub mod gfx_support;
@@ -21,6 +22,7 @@ pub mod rocm;
 pub mod seed;
 pub mod signatures;
 pub mod stacks;
+pub mod therock;
 pub mod wheels;
 
 /// Parses an embedded TOML file. Panics only if the data compiled into the binary is

@@ -7,18 +7,9 @@ use super::candidates::{claim_evidence, stand_in_evidence};
 use super::machine::Machine;
 use super::{Candidate, Effort, Estimate, Evidence, Level, Speed, Stability, Verdict};
 use crate::knowledge::gfx_support::{rocm_line, Support};
-use crate::knowledge::{rocm, stacks};
+use crate::knowledge::{rocm, stacks, therock};
 
-const THEROCK_STATUS: &str = "https://github.com/ROCm/TheRock/blob/89553ce3746eda74ade42557470d25e37c91b6f0/SUPPORTED_GPUS.md";
-const THEROCK_RELEASES: &str =
-    "https://github.com/ROCm/TheRock/blob/89553ce3746eda74ade42557470d25e37c91b6f0/RELEASES.md";
 const THEROCK_MIOPEN_NO_CK: &str = "https://github.com/ROCm/TheRock/blob/89553ce3746eda74ade42557470d25e37c91b6f0/ml-libs/CMakeLists.txt";
-/// Linux targets SUPPORTED_GPUS.md marks build passing, sanity tested and release ready.
-const THEROCK_READY: &[&str] = &[
-    "gfx942", "gfx1201", "gfx1200", "gfx1152", "gfx1151", "gfx1150", "gfx1103", "gfx1102",
-    "gfx1101", "gfx1100", "gfx1036", "gfx1035", "gfx1034", "gfx1033", "gfx1032", "gfx1031",
-    "gfx1030", "gfx1012", "gfx1011", "gfx1010",
-];
 const LAMIKR_README: &str = "https://github.com/lamikr/rocm_sdk_builder/blob/a8d8dc06ba90b5128a33c3d9cc2795a8e228ba10/README.md";
 const ROCBLAS_CMAKE: &str = "https://github.com/ROCm/rocm-libraries/blob/05ecf2875ac3720a9f32fa7f741809efdd644019/projects/rocblas/CMakeLists.txt";
 /// rocBLAS's `TARGET_LIST_ROCM_7.0`, the targets its CMake accepts for ROCm 7.0.
@@ -53,7 +44,7 @@ pub(super) fn native_build(m: &Machine) -> Candidate {
             "native-build",
             format!("TheRock's torch with the device-{g} extra, in a new venv"),
         );
-        let ready = THEROCK_READY.contains(&g.as_str());
+        let ready = therock::READY.contains(&g.as_str());
         ev.push(Evidence::new(
             "TheRock SUPPORTED_GPUS.md",
             if ready {
@@ -61,9 +52,9 @@ pub(super) fn native_build(m: &Machine) -> Candidate {
             } else {
                 format!("{g} on Linux: not marked sanity tested and release ready")
             },
-            THEROCK_STATUS,
+            therock::SUPPORTED,
         ));
-        ev.push(Evidence::new("TheRock RELEASES.md", format!("pip install \"torch[device-{g}]\" from the multi-arch index; nightly packages may be unstable"), THEROCK_RELEASES));
+        ev.push(Evidence::new("TheRock RELEASES.md", format!("pip install \"torch[device-{g}]\" from the multi-arch index; nightly packages may be unstable"), therock::RELEASES));
         c.evidence = ev;
         (c.stability, c.stability_why) = if ready {
             (
@@ -80,7 +71,7 @@ pub(super) fn native_build(m: &Machine) -> Candidate {
         c.steps = vec![
             "python3 -m venv ~/therock-venv".into(),
             ". ~/therock-venv/bin/activate".into(),
-            format!("pip install --index-url https://rocm.nightlies.amd.com/whl-multi-arch/ \"torch[device-{g}]\" \"torchvision[device-{g}]\" torchaudio"),
+            therock::pip_install(g),
             "rocm-doctor verify --python ~/therock-venv/bin/python".into(),
         ];
         c.time = Estimate::of(Effort::Download, "pip downloads torch and the per-GPU device packages; their sizes are not recorded here");

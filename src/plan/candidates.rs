@@ -4,9 +4,8 @@
 
 use super::machine::Machine;
 use super::{Candidate, Effort, Estimate, Evidence, Level, Speed, Stability};
-use crate::knowledge::gfx_support::{self, Override, Support, Verdict};
+use crate::knowledge::gfx_support::{Override, Verdict};
 use crate::knowledge::images::{self, Route};
-use crate::knowledge::rocm::{self, Release};
 use crate::knowledge::seed;
 
 /// PyTorch's ROCm wheels carry their own ROCm libraries.
@@ -79,14 +78,7 @@ pub(super) fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
-/// The newest release (and its newest point version) whose list names `gfx`.
-pub(super) fn newest_official(gfx: &str) -> Option<(&'static Release, &'static str)> {
-    let row = gfx_support::target(gfx)?;
-    rocm::releases().iter().rev().find_map(|r| {
-        let v = r.versions.last()?;
-        (row.official_in(v) == Support::Yes).then_some((r, v.as_str()))
-    })
-}
+pub(super) use crate::knowledge::gfx_support::newest_official;
 
 /// Why a target has no usable override, for not-viable reasons.
 pub(super) fn no_override_reason(m: &Machine) -> String {
