@@ -44,6 +44,14 @@ pub struct FixArgs {
 /// Returns an error when the machine cannot be read, a file cannot be written, or `--apply`
 /// refuses (stale plan, root step without confirmation) or a step fails.
 pub fn run(args: &FixArgs, color: bool) -> anyhow::Result<u8> {
+    if args.apply {
+        if let Some(other) = args.source.replayed() {
+            anyhow::bail!(
+                "--apply changes the machine rocm-doctor runs on, so it only acts on a machine read live; {other} is not this machine. Nothing was changed. Write the files without --apply to read them, and run `rocm-doctor fix {} --out DIR` on the machine itself before applying.",
+                args.solution
+            );
+        }
+    }
     let machine = args.source.load()?;
     let snapshot = machine.snapshot;
     let bold = |s: &str| {
@@ -108,6 +116,20 @@ pub fn run(args: &FixArgs, color: bool) -> anyhow::Result<u8> {
         }
     }
     out.flush()?;
+    if let Some(plan) = fix::read_plan(&args.out)? {
+        let made_for = plan
+            .basis
+            .get("root")
+            .and_then(|r| r.as_str())
+            .unwrap_or("");
+        if made_for != snapshot.root {
+            anyhow::bail!(
+                "{} was written for `{made_for}`, not for this machine; nothing was changed. Run `rocm-doctor fix {} --out DIR` here first, read it, then --apply",
+                args.out.display(),
+                args.solution
+            );
+        }
+    }
     let opts = apply::ApplyOptions {
         yes: args.yes,
         interactive: std::io::stdin().is_terminal(),

@@ -55,6 +55,20 @@ impl SourceArgs {
         }
     }
 
+    /// What the flags read instead of this machine, in words (`the demo machine`, `the tree
+    /// DIR`, `the snapshot FILE`), or `None` when they read this machine live.
+    pub fn replayed(&self) -> Option<String> {
+        if self.demo {
+            Some("the demo machine (--demo)".to_owned())
+        } else if let Some(p) = &self.snapshot {
+            Some(format!("the saved snapshot {} (--snapshot)", p.display()))
+        } else {
+            self.root
+                .as_ref()
+                .map(|r| format!("the tree {} (--root)", r.display()))
+        }
+    }
+
     /// Reads or replays the machine.
     ///
     /// Returns an error when `--root` is not a directory, or a file named by a flag cannot be

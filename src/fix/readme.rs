@@ -33,10 +33,17 @@ pub(crate) fn render(solution: &str, ctx: &Ctx, d: &Draft) -> String {
             s.push_str(&format!("{}. `{}`: {}{root}\n", n + 1, st.script, st.title));
         }
         s.push_str(RUNNING);
-        s.push_str(&format!(
-            "To apply every step with a log, backups and a staleness check:\n\n    rocm-doctor fix {solution} --out {} --apply\n\n",
-            super::shell::quote(&ctx.dir.to_string_lossy())
-        ));
+        let dir = super::shell::quote(&ctx.dir.to_string_lossy());
+        if ctx.snapshot.root == "/" {
+            s.push_str(&format!(
+                "To apply every step with a log, backups and a staleness check:\n\n    rocm-doctor fix {solution} --out {dir} --apply\n\n"
+            ));
+        } else {
+            s.push_str(&format!(
+                "These files were written for `{}`, not read live from the machine running rocm-doctor, so `--apply` refuses them. On the machine itself, write them for it and read them, then apply:\n\n    rocm-doctor fix {solution} --out {dir}\n    rocm-doctor fix {solution} --out {dir} --apply\n\n",
+                ctx.snapshot.root
+            ));
+        }
     }
     let others: Vec<&str> = d
         .files
