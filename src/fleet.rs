@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnose::Severity;
+use crate::model::Severity;
 
 mod read;
 

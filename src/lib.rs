@@ -12,6 +12,7 @@ pub mod fix;
 pub mod fleet;
 pub mod inspect;
 pub mod knowledge;
+pub mod model;
 pub mod plan;
 pub mod probe;
 pub mod report;

@@ -137,7 +137,7 @@ fn demo_machine() {
     assert!(says(b, "/opt/rocm-7.0.2/amdgcn/bitcode", "LLVM20.0.0git"));
     assert!(says(b, "/usr/lib/llvm-16", "cannot read"));
     assert!(says(b, "/opt/rocm/llvm", "reads them (same major)"));
-    assert_eq!(b.remedies[0].fix.as_deref(), Some("source-build"));
+    assert_eq!(b.remedies[0].fix.map(|s| s.as_str()), Some("source-build"));
     assert!(b.remedies[0]
         .command
         .as_deref()
@@ -266,7 +266,7 @@ fn ld_library_path_makes_the_rocm_difference_matter() {
     let d = one(&fs, "framework-rocm-differs-from-system");
     assert_eq!(d.severity, Severity::Warning);
     assert!(says(d, "environment", "LD_LIBRARY_PATH"));
-    assert_eq!(d.remedies[0].fix.as_deref(), Some("env"));
+    assert_eq!(d.remedies[0].fix.map(|s| s.as_str()), Some("env"));
     // A torch built for the system's ROCm line raises nothing.
     torch(&mut v)["version_py"]["value"]["hip"] = json!("7.0.51831-a3e329ad8");
     torch(&mut v)["version_py"]["value"]["version"] = json!("2.9.0+rocm7.0");

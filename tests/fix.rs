@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use rocm_doctor::fix::{self, apply};
+use rocm_doctor::model::Solution;
 use rocm_doctor::probe::{self, ScanInputs};
 use rocm_doctor::root::Root;
 use rocm_doctor::snapshot::Snapshot;
@@ -123,8 +124,8 @@ fn every_solution_for_every_scenario_lints_and_dry_runs() {
     let bin = fake_pythons(tmp.path());
     for name in std::iter::once("demo").chain(ROOTS) {
         let snap = machine(name);
-        for sol in fix::SOLUTIONS {
-            let dir = tmp.path().join(name).join(sol);
+        for sol in Solution::ALL.into_iter().filter(|s| s.has_fix()) {
+            let dir = tmp.path().join(name).join(sol.as_str());
             let g =
                 fix::generate(sol, &snap, &dir).unwrap_or_else(|e| panic!("{name} {sol}: {e:#}"));
             assert!(dir.join("README.md").is_file() && dir.join(fix::PLAN_FILE).is_file());
@@ -157,8 +158,8 @@ fn a_hostile_directory_name_is_only_ever_data() {
     let base = tmp.path().join(HOSTILE);
     for name in ["demo", "rx6700xt-override"] {
         let snap = machine(name);
-        for sol in fix::SOLUTIONS {
-            let dir = base.join(name).join(sol);
+        for sol in Solution::ALL.into_iter().filter(|s| s.has_fix()) {
+            let dir = base.join(name).join(sol.as_str());
             let opts = fix::Options {
                 project: Some(base.join("project $(touch /tmp/pwned)")),
             };
@@ -205,7 +206,7 @@ fn overrides_are_emitted_only_where_the_knowledge_base_says_works() {
     let bin = fake_pythons(tmp.path());
     let run_print = |name: &str| {
         let dir = tmp.path().join(name);
-        let g = fix::generate("container", &machine(name), &dir).unwrap();
+        let g = fix::generate(Solution::Container, &machine(name), &dir).unwrap();
         assert!(g.applicable, "{name}");
         let text = std::fs::read_to_string(dir.join("run.sh")).unwrap();
         let (code, out) = bash(&dir.join("run.sh"), &["--print", "true"], tmp.path(), &bin);
@@ -234,7 +235,7 @@ fn overrides_are_emitted_only_where_the_knowledge_base_says_works() {
     assert!(!out.contains("HSA_OVERRIDE"), "{out}");
     // The env solution clears the override on the demo and sets it on the RX 6700 XT.
     let demo = tmp.path().join("demo-env");
-    fix::generate("env", &machine("demo"), &demo).unwrap();
+    fix::generate(Solution::Env, &machine("demo"), &demo).unwrap();
     let env = std::fs::read_to_string(demo.join("rocm-doctor.env")).unwrap();
     assert!(!env.contains("HSA_OVERRIDE_GFX_VERSION="), "{env}");
     assert!(std::fs::read_to_string(demo.join("install-env.sh"))
@@ -245,16 +246,26 @@ fn overrides_are_emitted_only_where_the_knowledge_base_says_works() {
         "the demo's /etc/environment sets 10.3.0"
     );
     let rx = tmp.path().join("rx-env");
-    fix::generate("env", &machine("rx6700xt-override"), &rx).unwrap();
+    fix::generate(Solution::Env, &machine("rx6700xt-override"), &rx).unwrap();
     assert!(std::fs::read_to_string(rx.join("rocm-doctor.env"))
         .unwrap()
         .contains("HSA_OVERRIDE_GFX_VERSION=10.3.0\n"));
-    // No pip wheel carries gfx1010: the venv solution says so instead of guessing.
+    // No current wheel carries gfx1010; the one stack reported working on it (torch
+    // 1.13.1+rocm5.2 with 10.3.0) gets its override scoped to the venv's env.sh, nowhere else.
+    let v = tmp.path().join("demo-venv");
+    let g = fix::generate(Solution::Venv, &machine("demo"), &v).unwrap();
+    assert!(g.applicable);
+    let setup = std::fs::read_to_string(v.join("setup-venv.sh")).unwrap();
     assert!(
-        !fix::generate("venv", &machine("demo"), &tmp.path().join("demo-venv"))
-            .unwrap()
-            .applicable
+        setup.contains("1.13.1+rocm5.2") && setup.contains("PY_VERSION='3.10'"),
+        "{setup}"
     );
+    let env_sh = std::fs::read_to_string(v.join("env.sh")).unwrap();
+    assert!(
+        env_sh.contains("export HSA_OVERRIDE_GFX_VERSION='10.3.0'"),
+        "{env_sh}"
+    );
+    assert!(g.steps.iter().all(|s| !s.root) && !v.join("install-env.sh").exists());
 }
 
 fn env_opts(home: &Path) -> apply::ApplyOptions {
@@ -279,7 +290,7 @@ fn env_apply_is_idempotent_backs_up_and_rolls_back() {
     std::fs::write(&profile, "# mine\nexport EDITOR=vi\n").unwrap();
     let dir = tmp.path().join("fix env");
     let snap = machine("rx6700xt-override");
-    let g = fix::generate("env", &snap, &dir).unwrap();
+    let g = fix::generate(Solution::Env, &snap, &dir).unwrap();
     assert_eq!(g.steps.len(), 1, "{:?}", g.steps);
     let dir = g.dir;
 
@@ -345,7 +356,7 @@ fn a_stale_plan_and_unconfirmed_root_steps_are_refused() {
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
     let dir = fix::generate(
-        "env",
+        Solution::Env,
         &machine("rx6700xt-override"),
         &tmp.path().join("env"),
     )
@@ -359,11 +370,11 @@ fn a_stale_plan_and_unconfirmed_root_steps_are_refused() {
         .contains("refused: the plan is stale"));
 
     // Another solution may not be written over this one.
-    assert!(fix::generate("venv", &machine("rx6700xt-override"), &dir).is_err());
+    assert!(fix::generate(Solution::Venv, &machine("rx6700xt-override"), &dir).is_err());
 
     // packages has root steps: without a terminal and without --yes, nothing runs.
     let snap = machine("no-driver");
-    let dir = fix::generate("packages", &snap, &tmp.path().join("pkg"))
+    let dir = fix::generate(Solution::Packages, &snap, &tmp.path().join("pkg"))
         .unwrap()
         .dir;
     match apply::apply(&dir, &snap, &env_opts(&home), &mut never) {

@@ -128,7 +128,148 @@ struct Scan {
     overrides: Vec<Override>,
     toolchains: Vec<Toolchain>,
     problems: Vec<String>,
-    snapshot: BTreeMap<String, Value>,
+    snapshot: Snapshot,
+}
+
+/// The snapshot's first levels, written apart from the tool's own types; `Value` marks the
+/// leaves whose shape docs/json.md gives as `Observed` tags.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Snapshot {
+    schema_version: u32,
+    root: String,
+    gpu: SnapGpu,
+    access: SnapAccess,
+    rocminfo: Value,
+    env: SnapEnv,
+    rocm: SnapRocm,
+    python: SnapPython,
+    toolchains: Vec<SnapToolchain>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SnapGpu {
+    kfd: Value,
+    drm: Value,
+    pci: Value,
+    gpus: Vec<SnapGpuRecord>,
+    problems: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SnapGpuRecord {
+    pci_slot: Option<String>,
+    kfd_node: Option<String>,
+    card: Option<String>,
+    device_id: Option<u32>,
+    revision: Option<u32>,
+    gfx: Option<String>,
+    gfx_source: Option<String>,
+    gfx_target_version: Option<u64>,
+    chip: Option<String>,
+    family: Option<String>,
+    marketing_name: Option<String>,
+    marketing: Vec<String>,
+    is_apu: Option<bool>,
+    cu_count: Option<u32>,
+    drm_render_minor: Option<u32>,
+    driver: Option<String>,
+    knowledge_source: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SnapAccess {
+    kernel: Value,
+    amdgpu_version: Value,
+    amdgpu_loaded: Option<bool>,
+    amdgpu_parameters: BTreeMap<String, Value>,
+    cmdline_amdgpu: Vec<Value>,
+    user: Value,
+    devices: Vec<Value>,
+    container: Vec<Value>,
+    container_engines: Vec<Value>,
+    problems: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SnapEnv {
+    source: String,
+    vars: BTreeMap<String, String>,
+    overrides: Vec<SnapOverride>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SnapOverride {
+    var: String,
+    node: Option<u32>,
+    value: String,
+    reports: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SnapRocm {
+    opt_rocm: Value,
+    installs: Vec<SnapInstall>,
+    env: Value,
+    mixed: Value,
+    problems: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SnapInstall {
+    path: String,
+    aliases: Vec<String>,
+    layout: String,
+    version: Value,
+    version_dev: Value,
+    version_hip_libraries: Value,
+    hip_soname_major: Option<u32>,
+    components: BTreeMap<String, Value>,
+    device_libs: Vec<Value>,
+    llvm_majors: Vec<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SnapPython {
+    environments: Vec<SnapPythonEnv>,
+    problems: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SnapPythonEnv {
+    kind: String,
+    prefix: String,
+    pyvenv_cfg: Value,
+    python_version: Option<String>,
+    site_packages: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SnapToolchain {
+    major: u32,
+    path: String,
+    flavor: String,
 }
 
 #[derive(Deserialize)]
@@ -142,10 +283,84 @@ struct Plan {
     summary: String,
     gpu: Option<String>,
     gpu_name: Option<String>,
-    blockers: Vec<Value>,
-    notes: Vec<Value>,
-    candidates: Vec<BTreeMap<String, Value>>,
+    blockers: Vec<String>,
+    notes: Vec<String>,
+    candidates: Vec<Candidate>,
     recommended: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Candidate {
+    solution: String,
+    title: String,
+    setup: Setup,
+    changes: Vec<String>,
+    steps: Vec<String>,
+    env: Vec<String>,
+    time: Estimate,
+    complexity: String,
+    gpu_speed: String,
+    stability: String,
+    stability_why: String,
+    risk: String,
+    risk_why: String,
+    needs_root: bool,
+    needs_reboot: bool,
+    fixes: Vec<String>,
+    does_not_fix: Vec<String>,
+    evidence: Vec<CandidateEvidence>,
+    notes: Vec<String>,
+    verdict: CandidateVerdict,
+    score: i32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Setup {
+    gfx: String,
+    runtime_target: String,
+    override_value: Option<String>,
+    visible_devices: Option<String>,
+    python: Option<String>,
+    pip: Vec<String>,
+    index_url: Option<String>,
+    torch: Option<String>,
+    numpy: Option<String>,
+    venv_dir: Option<String>,
+    image: Option<String>,
+    rocm_release: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Estimate {
+    kind: String,
+    value: Option<String>,
+    basis: String,
+    #[serde(default)]
+    source: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CandidateEvidence {
+    entry: String,
+    says: String,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CandidateVerdict {
+    kind: String,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -155,11 +370,53 @@ struct Fleet {
     schema_version: u32,
     tool: Tool,
     node_count: usize,
-    clean: Value,
-    findings: Vec<BTreeMap<String, Value>>,
-    groups: Vec<BTreeMap<String, Value>>,
-    nodes: Vec<BTreeMap<String, Value>>,
+    clean: Vec<String>,
+    findings: Vec<FleetFinding>,
+    groups: Vec<FleetGroup>,
+    nodes: Vec<FleetNode>,
     skipped: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FleetFinding {
+    code: String,
+    severity: String,
+    title: String,
+    count: usize,
+    nodes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FleetGroup {
+    stack: FleetStack,
+    count: usize,
+    nodes: Vec<String>,
+    findings: BTreeMap<String, usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FleetStack {
+    gpu_targets: Vec<String>,
+    rocm_versions: Vec<String>,
+    torch_versions: Vec<String>,
+    overrides: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FleetNode {
+    name: String,
+    file: String,
+    input: String,
+    worst: Option<String>,
+    group: usize,
 }
 
 fn run_json(args: &[&str]) -> Value {
@@ -213,6 +470,15 @@ fn check_output_follows_the_contract() {
 
 #[test]
 fn scan_output_follows_the_contract() {
+    for root in ["apu-dgpu", "mi210-pair", "no-driver", "two-rocms"] {
+        let v = run_json(&[
+            "scan",
+            "--json",
+            "--root",
+            &format!("tests/fixtures/roots/{root}"),
+        ]);
+        let _: Scan = serde_json::from_value(v).unwrap_or_else(|e| panic!("{root}: {e}"));
+    }
     let v = run_json(&["scan", "--json", "--demo"]);
     let d: Scan = serde_json::from_value(v.clone()).unwrap();
     assert_eq!(d.gpus.len(), 1);
@@ -252,4 +518,5 @@ fn plan_and_fleet_outputs_follow_the_contract() {
     args.extend(files.iter().map(String::as_str));
     let d: Fleet = serde_json::from_value(run_json(&args)).unwrap();
     assert_eq!(d.node_count, 2);
+    assert_eq!(d.nodes.len(), 2);
 }

@@ -48,18 +48,15 @@ pub struct CheckArgs {
 /// Returns an error when the machine cannot be read (bad `--root`, unreadable `--snapshot`).
 pub fn run(args: &CheckArgs, color: bool, verbose: bool) -> anyhow::Result<u8> {
     let snapshot = args.source.load()?.snapshot;
-    let mut findings = diagnose::check(&snapshot);
+    let mut extra = Vec::new();
     if let Some(p) = &args.verify {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("--verify {}", p.display()))?;
         let report: crate::verify::Report =
             serde_json::from_str(&text).with_context(|| format!("--verify {}", p.display()))?;
-        findings.extend(diagnose::verify::findings(
-            &report,
-            &p.display().to_string(),
-        ));
-        diagnose::Finding::sort(&mut findings);
+        extra = diagnose::verify::findings(&report, &p.display().to_string());
     }
+    let findings = crate::plan::assess(&snapshot, extra).findings;
     let flag = args.source.flag();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::source::SourceArgs;
-use crate::diagnose::Category;
+use crate::model::Category;
 use crate::report::{self, findings_json, findings_text};
 
 /// Logs larger than this are cut: the signatures live in the last errors, and a runaway log

@@ -8,14 +8,15 @@ use clap::Args;
 
 use super::source::SourceArgs;
 use crate::fix::{self, apply, shell::quote};
+use crate::model::Solution;
 
 /// Flags of `fix`.
 #[derive(Debug, Args)]
 pub struct FixArgs {
     /// The solution to write: container, venv, packages, source-build, env, cpu-fallback or
     /// native-build.
-    #[arg(value_parser = clap::builder::PossibleValuesParser::new(fix::SOLUTIONS))]
-    pub solution: String,
+    #[arg(value_enum)]
+    pub solution: Solution,
 
     /// The directory to write the scripts, README and plan into (created if missing).
     #[arg(long, value_name = "DIR")]
@@ -76,7 +77,7 @@ pub fn run(args: &FixArgs, color: bool) -> anyhow::Result<u8> {
         let opts = fix::Options {
             project: args.project.clone(),
         };
-        let g = fix::generate_with(&args.solution, &snapshot, &args.out, &opts)?;
+        let g = fix::generate_with(args.solution, &snapshot, &args.out, &opts)?;
         writeln!(
             out,
             "{}",
@@ -202,7 +203,7 @@ mod tests {
     #[test]
     fn flags_parse_and_the_next_command_round_trips() {
         let t = T::try_parse_from(["t", "venv", "--out", "a b", "--demo"]).unwrap();
-        assert_eq!(t.fix.solution, "venv");
+        assert_eq!(t.fix.solution, Solution::Venv);
         assert_eq!(
             next_command(&t.fix),
             "rocm-doctor fix venv --out 'a b' --demo --apply"

@@ -64,8 +64,7 @@ pub fn write_json(out: &mut dyn Write, root: &str, plan: &Plan) -> anyhow::Resul
 /// output cannot be written.
 pub fn run(args: &PlanArgs, color: bool) -> anyhow::Result<u8> {
     let snapshot = args.source.load()?.snapshot;
-    let findings = crate::diagnose::check(&snapshot);
-    let plan = crate::plan::plan(&snapshot, &findings);
+    let plan = crate::plan::assess(&snapshot, Vec::new()).plan;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {

@@ -44,7 +44,7 @@ pub struct ReportArgs {
 /// Returns an error when the machine cannot be read or the output cannot be written.
 pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
     let snapshot = args.source.load()?.snapshot;
-    let findings = diagnose::check(&snapshot);
+    let findings = crate::plan::assess(&snapshot, Vec::new()).findings;
     let flag = args.source.flag();
     let mut buf: Vec<u8> = Vec::new();
     match args.format {

@@ -2,6 +2,7 @@
 //! an integrated GPU enumerated beside the discrete one.
 
 use super::{Category, Context, Evidence, Finding, Layer, Remedy, Severity};
+use crate::model::Solution;
 use crate::snapshot::Observed;
 
 /// Codes these rules emit.
@@ -81,7 +82,7 @@ fn no_gpu(ctx: &Context) -> Finding {
                 "a container sees the GPU only through the devices and sysfs it is given",
             )
             .command("docker run --device=/dev/kfd --device=/dev/dri --group-add video --group-add render ...")
-            .fix("container"),
+            .fix(Solution::Container),
         );
     }
     remedies.push(Remedy::new(
@@ -164,7 +165,7 @@ fn kfd_missing(ctx: &Context) -> Finding {
                 "containers see device nodes only when given them",
             )
             .command("docker run --device=/dev/kfd --device=/dev/dri --group-add video --group-add render ...")
-            .fix("container"),
+            .fix(Solution::Container),
         );
     }
     remedies.push(Remedy::new(
@@ -347,7 +348,7 @@ fn igpu(ctx: &Context, out: &mut Vec<Finding>) {
                 "ROCR_VISIBLE_DEVICES takes the runtime's device index or UUID; check the order with rocminfo",
             )
             .command("export ROCR_VISIBLE_DEVICES=0  # the discrete GPU's index in rocminfo")
-            .fix("env")
+            .fix(Solution::Env)
             .source("https://github.com/pytorch/pytorch/issues/131901"),
             Remedy::new(
                 "Or disable the integrated GPU in the BIOS",

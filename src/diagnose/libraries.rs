@@ -5,6 +5,7 @@
 use super::{Category, Context, Evidence, Finding, Layer, Remedy, Severity};
 use crate::knowledge::gfx_support::{self, processor_of, Verdict};
 use crate::knowledge::wheels;
+use crate::model::Solution;
 use crate::probe::python::Torch;
 use crate::probe::rocm::{gfx_in_name, KernelDir, RocmInstall};
 use crate::snapshot::{GpuView, Observed, Snapshot};
@@ -114,11 +115,14 @@ pub(super) fn finding(
 }
 
 /// A remedy; `fix` and `source` may be empty.
-pub(super) fn remedy(title: impl Into<String>, detail: &str, fix: &str, source: &str) -> Remedy {
+pub(super) fn remedy(
+    title: impl Into<String>,
+    detail: &str,
+    fix: Option<Solution>,
+    source: &str,
+) -> Remedy {
     let mut r = Remedy::new(title, detail);
-    if !fix.is_empty() {
-        r = r.fix(fix);
-    }
+    r.fix = fix;
     if !source.is_empty() {
         r = r.source(source);
     }
@@ -132,11 +136,21 @@ pub(super) fn native_and_cpu_remedies(hw: Option<&str>) -> Vec<Remedy> {
         for b in &t.native_builds {
             let title = format!("Use a build that carries {} code: {}", t.gfx, b.name);
             let detail = "Built outside AMD's releases for this exact target: no override.";
-            v.push(remedy(title, detail, "native-build", &b.source));
+            v.push(remedy(
+                title,
+                detail,
+                Some(Solution::NativeBuild),
+                &b.source,
+            ));
         }
     }
     let cpu = "Slow, but nothing on the GPU side can fail.";
-    v.push(remedy("Run on the CPU meanwhile", cpu, "cpu-fallback", ""));
+    v.push(remedy(
+        "Run on the CPU meanwhile",
+        cpu,
+        Some(Solution::CpuFallback),
+        "",
+    ));
     v
 }
 
@@ -146,7 +160,7 @@ pub(super) fn stand_in_remedy(hw: Option<&str>, rt: &str, available: &[String]) 
     let usable = o.verdict == Verdict::Works && o.stands_in != rt;
     (usable && has_gfx(available, &o.stands_in)).then(|| {
         let title = format!("Set HSA_OVERRIDE_GFX_VERSION={}", o.value);
-        remedy(title, &o.detail, "env", &o.source)
+        remedy(title, &o.detail, Some(Solution::Env), &o.source)
             .command(format!("export HSA_OVERRIDE_GFX_VERSION={}", o.value))
     })
 }
@@ -157,7 +171,7 @@ pub(super) fn wheel_remedy(rt: &str) -> Option<Remedy> {
     let title = format!("Install PyTorch from {} (it carries {rt})", i.name);
     let detail = "In a fresh venv, so the current install stays as it is.";
     Some(
-        remedy(title, detail, "venv", &i.source)
+        remedy(title, detail, Some(Solution::Venv), &i.source)
             .command(format!("pip install torch --index-url {}", i.url)),
     )
 }
@@ -284,7 +298,7 @@ fn rocblas(ctx: &Context, files: &Files, w: &Want, out: &mut Vec<Finding>) {
                     let detail = "Every ROCm library then comes from that one release.";
                     let cmd = format!("export LD_LIBRARY_PATH={}/lib", other.path);
                     f.remedies
-                        .push(remedy(title, detail, "env", "").command(cmd));
+                        .push(remedy(title, detail, Some(Solution::Env), "").command(cmd));
                 }
             }
         }
@@ -293,8 +307,12 @@ fn rocblas(ctx: &Context, files: &Files, w: &Want, out: &mut Vec<Finding>) {
     f.remedies.extend(stand_in_remedy(w.hw, w.rt, files.gfx));
     let title = format!("Build rocBLAS (Tensile) for {}", w.hw.unwrap_or(w.rt));
     let detail = "rocBLAS's install script takes the target list (-a); expect hours.";
-    f.remedies
-        .push(remedy(title, detail, "source-build", ROCBLAS_GFX101X));
+    f.remedies.push(remedy(
+        title,
+        detail,
+        Some(Solution::SourceBuild),
+        ROCBLAS_GFX101X,
+    ));
     f.remedies.extend(native_and_cpu_remedies(w.hw));
     f.sources = vec![
         ROCBLAS_SPLIT.into(),
@@ -351,10 +369,10 @@ fn miopen(ctx: &Context, inst: &RocmInstall, w: &Want, out: &mut Vec<Finding>) {
     let detail = "AMD publishes kdb packages for some targets only.";
     let cmd = format!("sudo apt-get install miopen-hip-{}kdb", w.rt);
     f.remedies
-        .push(remedy(title, detail, "packages", MIOPEN_KDB).command(cmd));
+        .push(remedy(title, detail, Some(Solution::Packages), MIOPEN_KDB).command(cmd));
     let title = "Keep ~/.cache/miopen between runs (in containers, as a volume)";
     let detail = "Compiled kernels are reused: the cost is paid once per kernel.";
-    f.remedies.push(remedy(title, detail, "", MIOPEN_CACHE));
+    f.remedies.push(remedy(title, detail, None, MIOPEN_CACHE));
     f.sources = vec![MIOPEN_KDB.into(), MIOPEN_CACHE.into()];
     out.push(f);
 }
@@ -382,7 +400,7 @@ fn hipblaslt(ctx: &Context, files: &Files, w: &Want, out: &mut Vec<Finding>) {
         .into();
     let title = "Nothing to do for PyTorch; to skip the attempt and its warning, prefer rocBLAS";
     let detail = "PyTorch then goes straight to hipBLAS/rocBLAS.";
-    let r = remedy(title, detail, "env", TORCH_FALLBACK_MSG);
+    let r = remedy(title, detail, Some(Solution::Env), TORCH_FALLBACK_MSG);
     f.remedies
         .push(r.command("export TORCH_BLAS_PREFER_HIPBLASLT=0"));
     f.sources = vec![

@@ -2,8 +2,6 @@
 //! worst first. One file per area of rules; each adds findings to a list and prints nothing.
 //! Every finding code is documented in docs/findings.md (a test keeps the two in step).
 
-pub mod finding;
-
 mod access;
 mod libraries;
 mod python;
@@ -11,7 +9,7 @@ mod target;
 mod toolchain;
 pub mod verify;
 
-pub use finding::{Category, Evidence, Finding, Layer, Remedy, Severity};
+pub use crate::model::{Category, Evidence, Finding, Layer, Remedy, Severity};
 
 use crate::snapshot::{GpuView, Snapshot};
 

@@ -10,6 +10,7 @@ use super::{Category, Context, Evidence, Finding, Layer, Severity};
 use crate::knowledge::gfx_support::{self, Support, Verdict};
 use crate::knowledge::stacks::{self, StackVerdict};
 use crate::knowledge::wheels::{self, TorchRelease};
+use crate::model::Solution;
 use crate::probe::python::{Flavour, PythonEnv, SitePackages, Torch, TorchVersion};
 use crate::snapshot::Snapshot;
 
@@ -236,7 +237,7 @@ fn rocm_differs(ctx: &Context, wants: &[Want], t: &TorchAt, out: &mut Vec<Findin
         if !preload.is_empty() {
             let title = "Start Python without the system ROCm in LD_LIBRARY_PATH";
             let detail = "The wheel then loads only the libraries it was built and tested with.";
-            let r = remedy(title, detail, "env", RUNPATH);
+            let r = remedy(title, detail, Some(Solution::Env), RUNPATH);
             f.remedies
                 .push(r.command("env -u LD_LIBRARY_PATH python …"));
         }
@@ -251,7 +252,7 @@ fn rocm_differs(ctx: &Context, wants: &[Want], t: &TorchAt, out: &mut Vec<Findin
             let detail = "Then the wheel and the extensions share one ROCm release.";
             let cmd = format!("pip install torch --index-url {}", i.url);
             f.remedies
-                .push(remedy(title, detail, "venv", &i.source).command(cmd));
+                .push(remedy(title, detail, Some(Solution::Venv), &i.source).command(cmd));
         }
         f.sources = vec![BUNDLED.into(), RUNPATH.into(), MIXED_LIBS.into()];
         out.push(f);
@@ -385,7 +386,7 @@ fn python_too_new(ctx: &Context, wants: &[Want], list: &[TorchAt], out: &mut Vec
             ),
         };
         let title = format!("Make a venv with Python {max} for {}", best.label);
-        let r = remedy(title, &detail, "venv", &best.source).source(UV_PYTHON);
+        let r = remedy(title, &detail, Some(Solution::Venv), &best.source).source(UV_PYTHON);
         f.remedies.push(r.command(cmd));
         for c in &cands {
             if !f.sources.contains(&c.source) {

@@ -8,6 +8,7 @@
 
 use super::{Category, Context, Evidence, Finding, Layer, Remedy, Severity};
 use crate::knowledge::gfx_support::{self, Support, Verdict};
+use crate::model::Solution;
 use crate::snapshot::GpuView;
 
 /// Codes these rules emit.
@@ -126,7 +127,7 @@ fn rocm_support(ctx: &Context, g: &GpuView, hw: &str, out: &mut Vec<Finding>) {
                 format!("Use a build that carries {hw} natively: {}", n.name),
                 "community and TheRock builds compile the libraries for this target",
             )
-            .fix("native-build")
+            .fix(Solution::NativeBuild)
             .source(n.source.clone()),
         );
     }
@@ -270,7 +271,7 @@ fn unsafe_override(
                 format!("Use libraries built for {hw}: {}", n.name),
                 "the GPU then runs code made for it",
             )
-            .fix("native-build")
+            .fix(Solution::NativeBuild)
             .source(n.source.clone()),
         );
     }
@@ -289,7 +290,7 @@ fn unsafe_override(
                     ),
                     st.note.clone(),
                 )
-                .fix("venv")
+                .fix(Solution::Venv)
                 .source(st.source.clone()),
             );
         }
@@ -346,7 +347,7 @@ fn override_missing(
         other_layers: "The alternative is a build for this exact target (source build or a native build), which takes hours".into(),
         remedies: vec![Remedy::new(format!("Set HSA_OVERRIDE_GFX_VERSION={}", s.value), "in the shell, the service unit or the container that runs the workload")
             .command(format!("export HSA_OVERRIDE_GFX_VERSION={}", s.value))
-            .fix("env")
+            .fix(Solution::Env)
             .source(s.source.clone())],
         sources: vec![s.source.clone()],
     });
@@ -364,7 +365,7 @@ fn malformed(ctx: &Context, out: &mut Vec<Finding>) {
                 why: "The runtime expects major.minor.stepping in decimal (e.g. 10.3.0) and rejects or misreads anything else.".into(),
                 layer: Layer::Environment,
                 other_layers: "Only the variable's value is wrong".into(),
-                remedies: vec![Remedy::new("Write it as major.minor.stepping", "e.g. 10.3.0 for an RDNA2 card without code of its own").fix("env")],
+                remedies: vec![Remedy::new("Write it as major.minor.stepping", "e.g. 10.3.0 for an RDNA2 card without code of its own").fix(Solution::Env)],
                 sources: vec!["https://github.com/ROCm/rocminfo/blob/amd-staging/rocm_agent_enumerator".into()],
             });
         }
@@ -394,7 +395,7 @@ fn all_gpus(ctx: &Context, out: &mut Vec<Finding>) {
         why: "A global override renames all GPUs, including ones (an iGPU, a second card) that need no override or another one.".into(),
         layer: Layer::Environment,
         other_layers: "Per-node variables exist for exactly this".into(),
-        remedies: vec![Remedy::new("Use the per-node form for the GPU that needs it", "HSA_OVERRIDE_GFX_VERSION_<node> applies to one KFD node only").command("export HSA_OVERRIDE_GFX_VERSION_1=10.3.0  # node number from rocminfo / KFD topology").fix("env")],
+        remedies: vec![Remedy::new("Use the per-node form for the GPU that needs it", "HSA_OVERRIDE_GFX_VERSION_<node> applies to one KFD node only").command("export HSA_OVERRIDE_GFX_VERSION_1=10.3.0  # node number from rocminfo / KFD topology").fix(Solution::Env)],
         sources: vec!["https://github.com/ROCm/ROCT-Thunk-Interface/blob/master/src/topology.c".into()],
     });
 }

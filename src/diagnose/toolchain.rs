@@ -15,6 +15,7 @@ use std::path::Path;
 use super::libraries::{finding, installs_in_use, remedy, wanted};
 use super::{Category, Context, Evidence, Finding, Layer, Severity};
 use crate::knowledge::gfx_support::{self, Support};
+use crate::model::Solution;
 use crate::probe::rocm::{DeviceLibs, RocmInstall};
 use crate::probe::toolchain::Toolchain;
 use crate::snapshot::Snapshot;
@@ -172,12 +173,12 @@ fn newer_than_toolchain(
                 "cmake -DCMAKE_C_COMPILER={0}/bin/clang -DCMAKE_CXX_COMPILER={0}/bin/clang++ …",
                 t.path.display()
             );
-            remedy(title, detail, "source-build", MUST_MATCH).command(cmd)
+            remedy(title, detail, Some(Solution::SourceBuild), MUST_MATCH).command(cmd)
         }
         None => {
             let title = format!("Install the LLVM {p} that ships with {}", inst.path);
             let detail = "Then build with it (see no-toolchain-for-source-build).";
-            remedy(title, detail, "packages", MUST_MATCH)
+            remedy(title, detail, Some(Solution::Packages), MUST_MATCH)
         }
     });
     // An older toolchain can still build against the device libraries of its own release.
@@ -201,8 +202,9 @@ fn newer_than_toolchain(
                 other.path,
                 d.path
             );
-            f.remedies
-                .push(remedy(title, detail, "source-build", DEVICE_LIB_PATH).command(cmd));
+            f.remedies.push(
+                remedy(title, detail, Some(Solution::SourceBuild), DEVICE_LIB_PATH).command(cmd),
+            );
         }
     }
     f.sources = vec![
@@ -298,12 +300,14 @@ fn source_build(
                 MUST_MATCH,
             ),
         };
-        f.remedies.push(remedy(title, detail, "packages", src));
+        f.remedies
+            .push(remedy(title, detail, Some(Solution::Packages), src));
     }
     for (gfx, src) in &unknown {
         let title = format!("Build for {gfx} with a ROCm release whose LLVM knows it");
         let detail = "A container of that release keeps this install as it is.";
-        f.remedies.push(remedy(title, detail, "container", src));
+        f.remedies
+            .push(remedy(title, detail, Some(Solution::Container), src));
     }
     f.sources = vec![MUST_MATCH.into(), CLANG18_FAILS.into(), LLVM22_FAILS.into()];
     out.push(f);
@@ -344,13 +348,14 @@ fn mixed(s: &Snapshot, out: &mut Vec<Finding>) {
     let title = format!("Make every setting name one release ({keep})");
     let detail = "ROCM_PATH, HIP_PATH, LD_LIBRARY_PATH and /etc/ld.so.conf.d/rocm.conf should \
                   all lead to it; run ldconfig after editing the last.";
-    f.remedies.push(remedy(title, detail, "env", POST_INSTALL));
+    f.remedies
+        .push(remedy(title, detail, Some(Solution::Env), POST_INSTALL));
     let detail = "With one install left nothing can mix; side-by-side releases stay apart only \
                   when every path is chosen explicitly.";
     f.remedies.push(remedy(
         "Remove the release you do not use",
         detail,
-        "packages",
+        Some(Solution::Packages),
         MULTI_VERSION,
     ));
     f.sources = vec![POST_INSTALL.into(), MULTI_VERSION.into(), MIXED_LIBS.into()];

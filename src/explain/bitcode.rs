@@ -5,9 +5,10 @@
 
 use super::context::Context;
 use super::{Hit, Ranked};
-use crate::diagnose::{Category, Evidence, Remedy};
 use crate::knowledge::llvm_version::LlvmVersion;
 use crate::knowledge::rocm;
+use crate::model::Solution;
+use crate::model::{Category, Evidence, Remedy};
 
 /// Codes this rule emits besides the signature's own.
 pub(crate) const CODES: &[&str] = &["bitcode-reader-error"];
@@ -82,14 +83,14 @@ pub(crate) fn refine(hit: &Hit, ctx: &Context<'_>, r: &mut Ranked) {
             f.remedies = vec![
                 Remedy::new(format!("Read it with LLVM {} or newer", p.major), detail.trim())
                     .command(command)
-                    .fix("packages")
+                    .fix(Solution::Packages)
                     .source(JULIA_237),
                 Remedy::new(
                     format!("Or produce the bitcode with LLVM {} or older, as old as the reader", rd.major),
                     "E.g. device libraries built with the reader's LLVM, the route discussed in \
                      GPUCompiler.jl#511; in AMDGPU.jl#237 a Julia on a newer LLVM read the same files.",
                 )
-                .fix("source-build")
+                .fix(Solution::SourceBuild)
                 .source(JULIA_511)
                 .source(JULIA_237),
             ];
@@ -125,7 +126,6 @@ pub(crate) fn refine(hit: &Hit, ctx: &Context<'_>, r: &mut Ranked) {
                     "Report it to the producer; until fixed, keep the reader version that accepted the file",
                     "LLVM declined to accept the invalid IR again in llvm-project#176634.",
                 )
-                .fix("none")
                 .source(ZIG_176634),
             ];
             f.sources = vec![ZIG_176634.into()];

@@ -8,7 +8,8 @@ use regex::Regex;
 
 use super::context::Context;
 use super::Ranked;
-use crate::diagnose::{Category, Layer, Remedy};
+use crate::model::Solution;
+use crate::model::{Category, Layer, Remedy};
 
 /// Codes this rule emits besides the signature's own.
 pub(crate) const CODES: &[&str] = &["igpu-selected"];
@@ -110,7 +111,7 @@ pub(crate) fn refine(ctx: &Context<'_>, r: &mut Ranked) {
                 "Set it for the program (or the service running it).",
             )
             .command(format!("export HIP_VISIBLE_DEVICES={}", d.index))
-            .fix("env")
+            .fix(Solution::Env)
             .source(IGPU_8618)];
             f.sources = vec![IGPU_8618.into(), AMDGPU_INSTALL_IGPU.into()];
             return;
@@ -159,7 +160,7 @@ pub(crate) fn refine(ctx: &Context<'_>, r: &mut Ranked) {
                  larger than the GPU.",
             )
             .command("export PYTORCH_HIP_ALLOC_CONF=expandable_segments:True")
-            .fix("env")
+            .fix(Solution::Env)
             .source(TORCH_ALLOC_CONF),
         );
     }

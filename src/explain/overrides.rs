@@ -5,8 +5,9 @@
 
 use super::context::{Context, OverrideSeen};
 use super::Ranked;
-use crate::diagnose::{Category, Evidence, Finding, Layer, Remedy, Severity};
 use crate::knowledge::gfx_support::{self, GfxSupport, Override, Verdict};
+use crate::model::Solution;
+use crate::model::{Category, Evidence, Finding, Layer, Remedy, Severity};
 
 /// Codes this rule emits.
 pub(crate) const CODES: &[&str] = &["override-unsafe-for-gpu", "override-cross-family"];
@@ -82,7 +83,7 @@ fn unset() -> Remedy {
          so that the runtime reports the GPU's own target again.",
     )
     .command("unset HSA_OVERRIDE_GFX_VERSION")
-    .fix("env")
+    .fix(Solution::Env)
 }
 
 /// Remedies pointing at builds that carry `row`'s own target, at most three.
@@ -95,7 +96,7 @@ pub(crate) fn native_builds(row: &GfxSupport) -> Vec<Remedy> {
                 format!("Use a build that carries {} code: {}", row.gfx, b.name),
                 "The GPU then runs code built for its own target, with no override.",
             )
-            .fix("native-build")
+            .fix(Solution::NativeBuild)
             .source(&b.source)
         })
         .collect()
@@ -160,7 +161,7 @@ pub(crate) fn finding(ctx: &Context<'_>, sensitive: bool) -> Option<Ranked> {
                             ),
                             o.detail.clone(),
                         )
-                        .fix("env")
+                        .fix(Solution::Env)
                         .source(&o.source),
                     ),
                     Some(_) => remedies.extend(native_builds(row)),
@@ -170,7 +171,7 @@ pub(crate) fn finding(ctx: &Context<'_>, sensitive: bool) -> Option<Ranked> {
                                 format!("Use a ROCm release that supports {hw} itself: no override is needed"),
                                 format!("ROCm lists {hw} officially in: {}.", row.official.join(", ")),
                             )
-                            .fix("packages");
+                            .fix(Solution::Packages);
                             if let Some(s) = row.official_sources.first() {
                                 r = r.source(s);
                             }

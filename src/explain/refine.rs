@@ -5,9 +5,10 @@
 use super::context::Context;
 use super::overrides::{self, Judgement};
 use super::{Hit, Ranked};
-use crate::diagnose::{Category, Evidence, Layer, Remedy};
 use crate::knowledge::gfx_support::{self, Support, Verdict};
 use crate::knowledge::signatures::Refine;
+use crate::model::Solution;
+use crate::model::{Category, Evidence, Layer, Remedy};
 
 /// Codes only these rules emit.
 pub(crate) const CODES: &[&str] = &["override-stand-in-works"];
@@ -77,7 +78,7 @@ fn stand_in_hints() -> Vec<Remedy> {
             detail,
         )
         .command(format!("export HSA_OVERRIDE_GFX_VERSION={value}"))
-        .fix("env");
+        .fix(Solution::Env);
         if let Some(s) = source {
             r = r.source(s);
         }
@@ -96,7 +97,19 @@ fn no_kernels(ctx: &Context<'_>, r: &mut Ranked) {
         return;
     };
     f.evidence.push(seen);
-    f.title = format!("{}: {hw}", f.title);
+    // Under an override the runtime asks for the stand-in's code, not the hardware's: name
+    // what the runtime reports, as `check` does.
+    let runtime = ctx
+        .the_override()
+        .and_then(|o| Some((o.value.clone(), o.target.clone()?)))
+        .filter(|(_, t)| *t != hw);
+    f.title = match &runtime {
+        Some((value, t)) => format!(
+            "{}: {t} (the GPU is {hw}; HSA_OVERRIDE_GFX_VERSION={value} makes the runtime report {t})",
+            f.title
+        ),
+        None => format!("{}: {hw}", f.title),
+    };
     // The target is known: looking it up is no longer a remedy.
     f.remedies.retain(|r| {
         !r.command
@@ -125,7 +138,7 @@ fn no_kernels(ctx: &Context<'_>, r: &mut Ranked) {
                 format!("Build (or install) the failing library for {hw} as well"),
                 "rocBLAS/Tensile and the other math libraries need the target in their own build.",
             )
-            .fix("source-build")
+            .fix(Solution::SourceBuild)
             .source("https://github.com/ROCm/rocm-libraries/issues/8539"),
         );
         return;
@@ -157,7 +170,7 @@ fn no_kernels(ctx: &Context<'_>, r: &mut Ranked) {
                 "Set it where the program starts (shell, service file, container definition).",
             )
             .command(format!("export HSA_OVERRIDE_GFX_VERSION={}", o.value))
-            .fix("env")
+            .fix(Solution::Env)
             .source(&o.source);
             f.remedies = vec![set];
             f.remedies.extend(overrides::native_builds(row));
@@ -206,7 +219,7 @@ fn no_kernels(ctx: &Context<'_>, r: &mut Ranked) {
                     row.official.join(", ")
                 ),
             )
-            .fix("packages");
+            .fix(Solution::Packages);
             if let Some(s) = row.official_sources.first() {
                 rem = rem.source(s);
             }
@@ -252,7 +265,7 @@ fn memory_fault(ctx: &Context<'_>, r: &mut Ranked) {
          solvers, which may be slower.",
     )
     .command("export MIOPEN_DEBUG_CONV_GEMM=0 MIOPEN_DEBUG_CONV_DIRECT_OCL_WRW2=0")
-    .fix("env")
+    .fix(Solution::Env)
     .source(MIOPEN_ENV)
     .source(MIOPEN_3540);
     let isolate = Remedy::new(

@@ -4,7 +4,8 @@
 
 use super::context::Context;
 use super::{Hit, Ranked};
-use crate::diagnose::{Category, Evidence, Layer, Remedy};
+use crate::model::Solution;
+use crate::model::{Category, Evidence, Layer, Remedy};
 
 /// Codes only these rules emit.
 pub(crate) const CODES: &[&str] = &["hip-soname-major-mismatch"];
@@ -30,7 +31,7 @@ pub(crate) fn kfd_access(ctx: &Context<'_>, r: &mut Ranked) {
                  --group-add daemon made the GPU visible.",
             )
             .command("docker run --device=/dev/kfd --device=/dev/dri --group-add <group owning /dev/kfd inside> <image>")
-            .fix("container")
+            .fix(Solution::Container)
             .source("https://github.com/ollama/ollama/issues/6685"),
         ];
     } else {
@@ -125,13 +126,13 @@ pub(crate) fn shared_lib(hit: &Hit, ctx: &Context<'_>, r: &mut Ranked) {
             "The hipEngine maintainer: ROCm 6 needs the older AOTriton build; every native part of \
              the stack must be built for the installed ROCm major.",
         )
-        .fix("venv")
+        .fix(Solution::Venv)
         .source("https://github.com/shisa-ai/hipEngine/issues/1"),
         Remedy::new(
             format!("Or install ROCm {want} and run the component against it"),
             "Only if the rest of the stack can move to that major too.",
         )
-        .fix("packages")
+        .fix(Solution::Packages)
         .source("https://github.com/Looong01/pyg-rocm-build/issues/16"),
     ];
     f.sources = vec![
@@ -169,7 +170,7 @@ pub(crate) fn pcie_atomics(hit: &Hit, ctx: &Context<'_>, r: &mut Ranked) {
                 "For RDNA1/RDNA2 newer amdgpu firmware lifted the atomics requirement (the rocm-build \
                  author in legacy-rocm-build#2021), so on a current system this line may not recur.",
             )
-            .fix("packages")
+            .fix(Solution::Packages)
             .source("https://github.com/ROCm/legacy-rocm-build/issues/2021"),
         );
     }
@@ -186,7 +187,7 @@ pub(crate) fn no_device(ctx: &Context<'_>, r: &mut Ranked) {
                 "In hip#3899 HIP SDK 7.1.1 enumerated no RX 6800 XT while 6.4 on the same driver \
                  did; a fix was submitted upstream.",
             )
-            .fix("packages")
+            .fix(Solution::Packages)
             .source("https://github.com/ROCm/hip/issues/3899"),
         );
     } else {

@@ -1,13 +1,13 @@
 //! `container`: a Dockerfile on a rocm/pytorch image that serves the GPU (natively, or through
 //! an override stand-in rated `works`), a step that builds it, and `run.sh`, which starts it
-//! with the GPU device nodes and the user's project mounted. For targets no image serves but
-//! TheRock builds for, the image gets TheRock's PyTorch in a venv instead.
+//! with the GPU device nodes and the user's project mounted. The image, the override and the
+//! TheRock layer (for targets no image serves) are the plan's choice; this renders them.
 
 use super::apply::basis_hash;
-use super::native_build::{therock, THEROCK_INDEX, THEROCK_RELEASES};
+use super::native_build::THEROCK_RELEASES;
 use super::shell::{header, quote, quote_path, StepScript};
 use super::{safe_override, Ctx, Draft, FileOut, Step};
-use crate::knowledge::images::{self, Confidence, Route};
+use crate::knowledge::images::{self, Confidence};
 
 /// ROCm's container guide: `--device /dev/kfd --device /dev/dri --security-opt seccomp=unconfined`.
 const DOCKER_GUIDE: &str = "https://github.com/ROCm/rocm-install-on-linux/blob/55c77b97878799b0789aedfa1b43bd914dbc2391/docs/how-to/docker.rst";
@@ -20,10 +20,16 @@ const GROUPS_GUIDE: &str = "https://github.com/ROCm/rocm-install-on-linux/blob/a
 pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
     let summary =
         "a Docker/Podman image that serves this GPU, and run.sh to start it with your project";
-    let Some(gfx) = ctx.gfx.as_deref() else {
+    let st = ctx.setup;
+    let gfx = st.gfx.as_str();
+    let Some(img) = st
+        .image
+        .as_deref()
+        .and_then(|r| images::all().iter().find(|i| i.reference() == r))
+    else {
         return Ok(Draft::not_applicable(
             summary,
-            vec!["The scan saw no AMD GPU with a known gfx target.".into()],
+            vec!["The plan chose no image for this GPU.".into()],
             Vec::new(),
         ));
     };
@@ -34,72 +40,69 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
     ];
     let mut readme = Vec::new();
     let mut caveats = Vec::new();
-    let mut override_env = String::new();
-    let dockerfile_body;
-    if let Some(img) = images::for_target(gfx).first() {
-        sources.push(img.source.clone());
-        let route = images::route(img, gfx);
-        dockerfile_body = format!("FROM {}\nWORKDIR /workspace\n", img.reference());
-        readme.push(format!(
-            "Base image `{}`: ROCm {}, PyTorch {}, Python {}, {} {} ({} in AMD's lists).",
-            img.reference(),
-            img.rocm,
-            img.torch,
-            img.python,
-            img.distro,
-            img.distro_version,
-            if img.confidence == Confidence::Documented {
-                "documented"
-            } else {
-                "seen in public Dockerfiles, not"
-            }
-        ));
-        if route == Some(Route::Override) {
-            if let Some(o) = safe_override(gfx) {
-                override_env = format!("HSA_OVERRIDE_GFX_VERSION={}", o.value);
-                readme.push(format!(
-                    "The image has no {gfx} code; run.sh passes `{override_env}` so the runtime loads {}'s code, which reports say works on this card: {}.",
-                    o.stands_in, o.detail
-                ));
-                sources.push(o.source.clone());
-            }
+    let override_env = st
+        .override_value
+        .as_ref()
+        .map(|v| format!("HSA_OVERRIDE_GFX_VERSION={v}"))
+        .unwrap_or_default();
+    let visible_env = st
+        .visible_devices
+        .as_ref()
+        .map(|d| format!("ROCR_VISIBLE_DEVICES={d}"))
+        .unwrap_or_default();
+    sources.push(img.source.clone());
+    let described = format!(
+        "`{}`: ROCm {}, PyTorch {}, Python {}, {} {} ({} in AMD's lists)",
+        img.reference(),
+        img.rocm,
+        img.torch,
+        img.python,
+        img.distro,
+        img.distro_version,
+        if img.confidence == Confidence::Documented {
+            "documented"
         } else {
-            readme.push(format!(
-                "The image's ROCm supports {gfx} officially: no override is set."
-            ));
+            "seen in public Dockerfiles, not"
         }
-    } else if let Some((row, extra)) = therock(gfx) {
-        let Some(base) = python_base() else {
-            return Ok(Draft::not_applicable(
-                summary,
-                vec!["No known rocm/pytorch image has Python 3.10 or newer.".into()],
-                Vec::new(),
+    );
+    let dockerfile_body = match (st.pip.first(), &st.index_url) {
+        (Some(spec), Some(index)) => {
+            sources.push(THEROCK_RELEASES.to_owned());
+            readme.push(format!(
+                "No rocm/pytorch image carries {gfx} code, so the base image {described} only gives the Python; TheRock's PyTorch for {gfx} (`{spec}` from <{index}>) goes into `/opt/rocm-doctor-venv`, first on PATH."
             ));
-        };
-        sources.extend([
-            base.source.clone(),
-            THEROCK_RELEASES.to_owned(),
-            row.source.clone(),
-        ]);
-        dockerfile_body = format!(
-            "FROM {}\nRUN python3 -m venv /opt/rocm-doctor-venv \\\n && /opt/rocm-doctor-venv/bin/python -m pip install --index-url {THEROCK_INDEX} \"torch[{extra}]\"\nENV PATH=/opt/rocm-doctor-venv/bin:$PATH\nWORKDIR /workspace\n",
-            base.reference()
-        );
-        readme.push(format!(
-            "No rocm/pytorch image carries {gfx} code, and its override stand-in is not rated `works`, so no override is set. The image is `{}` (for its Python) with TheRock's PyTorch for {gfx} (`torch[{extra}]` from <{THEROCK_INDEX}>) in `/opt/rocm-doctor-venv`, first on PATH.",
-            base.reference()
-        ));
-        caveats.push("The base image's own PyTorch cannot run on this GPU; use the venv's python (the default on PATH).".into());
-        caveats.push(
-            "TheRock wheels are nightly builds; rebuilding the image may fetch a different one."
-                .into(),
-        );
-    } else {
-        return Ok(Draft::not_applicable(
-            summary,
-            vec![format!("No rocm/pytorch image serves {gfx} (neither natively nor through an override rated `works`), and no TheRock build lists it.")],
-            Vec::new(),
-        ));
+            caveats.push("The base image's own PyTorch cannot run on this GPU; use the venv's python (the default on PATH).".into());
+            caveats.push(
+                "TheRock wheels are nightly builds; rebuilding the image may fetch a different one."
+                    .into(),
+            );
+            format!(
+                "FROM {}\nRUN python3 -m venv /opt/rocm-doctor-venv \\\n && /opt/rocm-doctor-venv/bin/python -m pip install --index-url {index} \"{spec}\"\nENV PATH=/opt/rocm-doctor-venv/bin:$PATH\nWORKDIR /workspace\n",
+                img.reference()
+            )
+        }
+        _ => {
+            readme.push(format!("Base image {described}."));
+            match (&st.override_value, safe_override(gfx)) {
+                (Some(v), Some(o)) if &o.value == v => {
+                    readme.push(format!(
+                        "The image has no {gfx} code; run.sh passes `{override_env}` so the runtime loads {}'s code, which reports say works on this card: {}.",
+                        o.stands_in, o.detail
+                    ));
+                    sources.push(o.source.clone());
+                }
+                (Some(_), _) => readme.push(format!(
+                    "run.sh passes `{override_env}`, the stand-in the plan chose for {gfx}."
+                )),
+                (None, _) => readme.push(format!(
+                    "The image's ROCm supports {gfx} officially: no override is set."
+                )),
+            }
+            format!("FROM {}\nWORKDIR /workspace\n", img.reference())
+        }
+    };
+    if !visible_env.is_empty() {
+        readme.push(format!("run.sh passes `{visible_env}`: only the planned GPU is visible in the container, not the integrated one."));
     }
     let dockerfile = format!(
         "# syntax=docker/dockerfile:1\n# Generated by rocm-doctor {} for {}.\n# Sources: {}\n{dockerfile_body}",
@@ -127,11 +130,12 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
         &sources,
     );
     run.push_str(&format!(
-        "set -euo pipefail\nIMAGE={}\nPROJECT={project}\nOVERRIDE_ENV={}\n{ENGINE_FN}{RUN_BODY}",
+        "set -euo pipefail\nIMAGE={}\nPROJECT={project}\nOVERRIDE_ENV={}\nVISIBLE_ENV={}\n{ENGINE_FN}{RUN_BODY}",
         quote(&image),
-        quote(&override_env)
+        quote(&override_env),
+        quote(&visible_env)
     ));
-    let compose = compose_yaml(&image, &override_env, ctx)?;
+    let compose = compose_yaml(&image, &[&override_env, &visible_env], ctx)?;
     readme.push("`build-image.sh` builds the image (a dry run without arguments). `run.sh` then starts it: `--device=/dev/kfd --device=/dev/dri` give it the GPU, `--group-add video --group-add render` the groups that may open those nodes (passed as the host's group ids, since the names may not exist in the image), `--security-opt seccomp=unconfined` and `--ipc=host` (shared memory for data loaders) what ROCm's container and PyTorch guides use. Your project (the current directory, or `--project DIR`) is mounted at `/workspace`.".into());
     readme
         .push("`compose.yaml` describes the same container for `docker compose run rocm`.".into());
@@ -181,28 +185,8 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
     })
 }
 
-/// The newest documented rocm/pytorch image with Python 3.10 or newer (TheRock's minimum).
-fn python_base() -> Option<&'static images::Image> {
-    let py = |i: &images::Image| -> (u32, u32) {
-        let mut it = i.python.split('.').filter_map(|p| p.parse().ok());
-        (it.next().unwrap_or(0), it.next().unwrap_or(0))
-    };
-    images::all()
-        .iter()
-        .filter(|i| i.confidence == Confidence::Documented && py(i) >= (3, 10))
-        .max_by_key(|i| {
-            (
-                i.rocm
-                    .split('.')
-                    .filter_map(|p| p.parse::<u32>().ok())
-                    .collect::<Vec<_>>(),
-                py(i),
-            )
-        })
-}
-
 /// compose.yaml; strings are JSON-quoted (valid YAML) with `$` doubled for compose.
-fn compose_yaml(image: &str, override_env: &str, ctx: &Ctx) -> anyhow::Result<String> {
+fn compose_yaml(image: &str, env: &[&str], ctx: &Ctx) -> anyhow::Result<String> {
     let q = |s: &str| serde_json::to_string(&s.replace('$', "$$")).unwrap_or_default();
     let project = match &ctx.project {
         Some(p) => q(&format!("{}:/workspace", p.to_string_lossy())),
@@ -213,8 +197,12 @@ fn compose_yaml(image: &str, override_env: &str, ctx: &Ctx) -> anyhow::Result<St
         env!("CARGO_PKG_VERSION"),
         q(image)
     );
-    if let Some((k, v)) = override_env.split_once('=') {
-        s.push_str(&format!("    environment:\n      {k}: {}\n", q(v)));
+    let vars: Vec<(&str, &str)> = env.iter().filter_map(|e| e.split_once('=')).collect();
+    if !vars.is_empty() {
+        s.push_str("    environment:\n");
+        for (k, v) in vars {
+            s.push_str(&format!("      {k}: {}\n", q(v)));
+        }
     }
     Ok(s)
 }
@@ -277,6 +265,7 @@ args=(run --rm -i --device=/dev/kfd --device=/dev/dri
   -v "$project:/workspace" -w /workspace)
 if [[ -t 0 ]]; then args+=(-t); fi
 if [[ -n "$OVERRIDE_ENV" ]]; then args+=(--env "$OVERRIDE_ENV"); fi
+if [[ -n "$VISIBLE_ENV" ]]; then args+=(--env "$VISIBLE_ENV"); fi
 args+=("$IMAGE")
 if [[ $# -gt 0 ]]; then args+=("$@"); else args+=(bash); fi
 

@@ -13,17 +13,11 @@ const END: &str = "# <<< rocm-doctor env <<<";
 pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
     let summary =
         "set the variables this GPU needs in every login shell, and clear an unsafe override";
-    let Some(gfx) = ctx.gfx.as_deref() else {
-        return Ok(Draft::not_applicable(
-            summary,
-            vec![
-                "The scan saw no AMD GPU with a known gfx target, so there is nothing to set."
-                    .into(),
-            ],
-            Vec::new(),
-        ));
-    };
-    let safe = safe_override(gfx);
+    let st = ctx.setup;
+    let gfx = st.gfx.as_str();
+    // The plan decided the override: set only the value it chose, clear every other.
+    let safe =
+        safe_override(gfx).filter(|o| st.override_value.as_deref() == Some(o.value.as_str()));
     let refused = refused_override(gfx);
     let mut sources = Vec::new();
     let mut readme = Vec::new();
@@ -50,6 +44,13 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
         (None, None) => readme.push(format!(
             "{gfx} needs no override: builds that support it carry its code. The profile hook clears `HSA_OVERRIDE_GFX_VERSION` so a stale value cannot make the runtime load another GPU's code."
         )),
+    }
+    if let Some(d) = &st.visible_devices {
+        env_lines.push_str(&format!("ROCR_VISIBLE_DEVICES={d}\n"));
+        readme.push(format!(
+            "`ROCR_VISIBLE_DEVICES={d}` keeps only {} in the ROCm runtime: another GPU (the integrated one) beside it can crash or slow the runtime.",
+            ctx.gpu_name
+        ));
     }
     let env_path = ctx.dir.join("rocm-doctor.env");
     let env_q = super::shell::quote_path(&env_path)?;

@@ -1,7 +1,11 @@
-//! `fix`: writes the scripts of one solution into a directory, and applies them on request.
+//! `fix`: writes the scripts of one plan candidate into a directory, and applies them on
+//! request.
 //!
-//! Each solution module turns the snapshot and the knowledge base into a `Draft`: its files,
-//! its steps (scripts following the protocol of [`shell`]), README paragraphs and caveats.
+//! `plan` decides (GPU, wheel, image, Python, venv directory, override, visible devices,
+//! release); each solution module here renders that [`Setup`] as a `Draft` without choosing
+//! again: its files, its steps (scripts following the protocol of [`shell`]), README
+//! paragraphs and caveats. A candidate the plan does not offer is written as a README that
+//! says why, with the plan's own reason.
 //! [`generate`] writes the draft, a README, `lib.sh`, a `rollback.sh` when a step changes
 //! anything outside the directory, and `.rocm-doctor-plan.json` (the steps and a hash of the
 //! snapshot facts the choice rests on). [`apply::apply`] runs the steps.
@@ -23,18 +27,9 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::knowledge::gfx_support::{self, Override, Verdict};
+use crate::model::Solution;
+use crate::plan::{Candidate, Plan, Setup};
 use crate::snapshot::Snapshot;
-
-/// The solutions `fix` can write, in the order `plan` lists them.
-pub const SOLUTIONS: [&str; 7] = [
-    "container",
-    "venv",
-    "packages",
-    "source-build",
-    "env",
-    "cpu-fallback",
-    "native-build",
-];
 
 /// The plan record's file name inside the output directory.
 pub const PLAN_FILE: &str = ".rocm-doctor-plan.json";
@@ -61,7 +56,7 @@ pub struct Options {
 #[derive(Debug)]
 pub struct Generated {
     /// The solution.
-    pub solution: String,
+    pub solution: Solution,
     /// The output directory, absolute.
     pub dir: PathBuf,
     /// The gfx target the scripts are for.
@@ -84,7 +79,7 @@ pub struct PlanRecord {
     /// `rocm-doctor <version>`.
     pub tool: String,
     /// The solution.
-    pub solution: String,
+    pub solution: Solution,
     /// The gfx target.
     pub gfx: Option<String>,
     /// Whether the solution serves the machine.
@@ -145,6 +140,8 @@ pub(crate) struct FileOut {
 /// What the solution modules read.
 pub(crate) struct Ctx<'a> {
     pub snapshot: &'a Snapshot,
+    /// What the plan decided for this solution.
+    pub setup: &'a Setup,
     /// Processor of the chosen GPU (`gfx1031`).
     pub gfx: Option<String>,
     /// Its name for people (`AMD Radeon RX 6700 XT (gfx1031)`).
@@ -155,26 +152,41 @@ pub(crate) struct Ctx<'a> {
 }
 
 /// [`generate_with`] without options.
-pub fn generate(solution: &str, snapshot: &Snapshot, out_dir: &Path) -> anyhow::Result<Generated> {
+pub fn generate(
+    solution: Solution,
+    snapshot: &Snapshot,
+    out_dir: &Path,
+) -> anyhow::Result<Generated> {
     generate_with(solution, snapshot, out_dir, &Options::default())
 }
 
-/// Writes `solution`'s files for the machine in `snapshot` into `out_dir`.
+/// Plans for `snapshot` (its findings, then the ranked candidates) and renders `solution`'s
+/// candidate into `out_dir`.
 ///
-/// Returns an error for an unknown solution, when `out_dir` already holds another solution's
-/// plan, or when a file cannot be written.
+/// Returns an error when `out_dir` already holds another solution's plan, or when a file
+/// cannot be written.
 pub fn generate_with(
-    solution: &str,
+    solution: Solution,
     snapshot: &Snapshot,
     out_dir: &Path,
     opts: &Options,
 ) -> anyhow::Result<Generated> {
-    if !SOLUTIONS.contains(&solution) {
-        anyhow::bail!(
-            "unknown solution {solution:?} (one of {})",
-            SOLUTIONS.join(", ")
-        );
-    }
+    let a = crate::plan::assess(snapshot, Vec::new());
+    render(&a.plan, solution, snapshot, out_dir, opts)
+}
+
+/// Writes the files of `plan`'s candidate for `solution` into `out_dir`; `snapshot` is the
+/// machine the plan was made for (its paths and settings, read, not decided again).
+///
+/// Returns an error when `out_dir` already holds another solution's plan, or when a file
+/// cannot be written.
+pub fn render(
+    plan: &Plan,
+    solution: Solution,
+    snapshot: &Snapshot,
+    out_dir: &Path,
+    opts: &Options,
+) -> anyhow::Result<Generated> {
     std::fs::create_dir_all(out_dir).with_context(|| format!("--out {}", out_dir.display()))?;
     let dir = out_dir.canonicalize()?;
     if let Some(old) = read_plan(&dir)? {
@@ -186,39 +198,58 @@ pub fn generate_with(
             );
         }
     }
-    let gpu = pick_gpu(snapshot);
-    let gfx = gpu
-        .as_ref()
-        .and_then(|g| g.gfx_target.as_deref())
-        .map(|g| gfx_support::processor_of(g).to_owned());
-    let gpu_name = match &gpu {
-        Some(g) => format!(
-            "{} ({})",
-            g.marketing_name.as_deref().unwrap_or("AMD GPU"),
-            gfx.as_deref().unwrap_or("unknown target")
-        ),
-        None => "no AMD GPU seen".to_owned(),
+    let none = Setup::default();
+    let cand = plan.candidates.iter().find(|c| c.solution == solution);
+    let gfx = plan.gpu.clone();
+    let gpu_name = match (&plan.gpu_name, &gfx) {
+        (n, Some(g)) => format!("{} ({g})", n.as_deref().unwrap_or("AMD GPU")),
+        (Some(n), None) => format!("{n} (unknown target)"),
+        (None, None) => "no AMD GPU seen".to_owned(),
     };
     let ctx = Ctx {
         snapshot,
+        setup: cand.map_or(&none, |c| &c.setup),
         gfx,
         gpu_name,
         dir: dir.clone(),
         project: opts.project.clone(),
     };
-    let draft = match solution {
-        "container" => container::draft(&ctx)?,
-        "venv" => venv::draft(&ctx)?,
-        "packages" => packages::draft(&ctx)?,
-        "source-build" => source_build::draft(&ctx)?,
-        "env" => env::draft(&ctx)?,
-        "cpu-fallback" => cpu_fallback::draft(&ctx)?,
-        _ => native_build::draft(&ctx)?,
+    let draft = match cand {
+        Some(c) if c.is_offered() => match solution {
+            Solution::Container => container::draft(&ctx)?,
+            Solution::Venv => venv::draft(&ctx)?,
+            Solution::Packages => packages::draft(&ctx)?,
+            Solution::SourceBuild => source_build::draft(&ctx)?,
+            Solution::Env => env::draft(&ctx)?,
+            Solution::CpuFallback => cpu_fallback::draft(&ctx)?,
+            Solution::NativeBuild => native_build::draft(&ctx)?,
+            Solution::BinaryPatch => not_offered(c, plan),
+        },
+        Some(c) => not_offered(c, plan),
+        None => Draft::not_applicable(solution.as_str(), vec![plan.summary.clone()], Vec::new()),
     };
     write_all(solution, &ctx, draft)
 }
 
-fn write_all(solution: &str, ctx: &Ctx, mut d: Draft) -> anyhow::Result<Generated> {
+/// The README-only draft of a candidate the plan does not offer, with the plan's reason.
+fn not_offered(c: &Candidate, plan: &Plan) -> Draft {
+    let reason = c.verdict.reason().unwrap_or("the plan does not offer it");
+    let mut why = vec![format!(
+        "`rocm-doctor plan` does not offer this solution here: {reason}."
+    )];
+    if let Some(r) = plan.recommended {
+        why.push(format!(
+            "The plan recommends `rocm-doctor fix {r}` instead."
+        ));
+    }
+    Draft::not_applicable(
+        &c.title,
+        why,
+        c.evidence.iter().map(|e| e.source.clone()).collect(),
+    )
+}
+
+fn write_all(solution: Solution, ctx: &Ctx, mut d: Draft) -> anyhow::Result<Generated> {
     let dir = &ctx.dir;
     if !d.steps.is_empty() || d.outside {
         d.files.push(FileOut {
@@ -255,7 +286,7 @@ fn write_all(solution: &str, ctx: &Ctx, mut d: Draft) -> anyhow::Result<Generate
     let b = apply::basis(ctx.snapshot);
     let record = PlanRecord {
         tool: format!("rocm-doctor {}", env!("CARGO_PKG_VERSION")),
-        solution: solution.to_owned(),
+        solution,
         gfx: ctx.gfx.clone(),
         applicable: d.applicable,
         basis_hash: apply::basis_hash(&b),
@@ -270,7 +301,7 @@ fn write_all(solution: &str, ctx: &Ctx, mut d: Draft) -> anyhow::Result<Generate
     )?;
     names.push(PLAN_FILE.to_owned());
     Ok(Generated {
-        solution: solution.to_owned(),
+        solution,
         dir: dir.clone(),
         gfx: ctx.gfx.clone(),
         applicable: d.applicable,
@@ -293,18 +324,6 @@ pub fn read_plan(dir: &Path) -> anyhow::Result<Option<PlanRecord>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("reading {}", p.display())),
     }
-}
-
-/// The GPU the scripts are for: the first discrete one with a known target, else the first
-/// with a known target.
-fn pick_gpu(s: &Snapshot) -> Option<crate::snapshot::GpuView> {
-    let gpus = s.gpus();
-    let known = |g: &&crate::snapshot::GpuView| g.gfx_target.is_some();
-    gpus.iter()
-        .filter(known)
-        .find(|g| g.is_apu != Some(true))
-        .or_else(|| gpus.iter().find(known))
-        .cloned()
 }
 
 /// The target's `HSA_OVERRIDE_GFX_VERSION` stand-in when, and only when, the knowledge base
@@ -331,6 +350,19 @@ pub(crate) fn override_lines(value: Option<&str>) -> String {
         Some(v) => format!("export HSA_OVERRIDE_GFX_VERSION={}\n", shell::quote(v)),
         None => "unset HSA_OVERRIDE_GFX_VERSION\n".to_owned(),
     }
+}
+
+/// Shell lines for a setup's environment: the override (set or cleared) and, when the plan
+/// keeps other GPUs out, `ROCR_VISIBLE_DEVICES`.
+pub(crate) fn env_lines(setup: &Setup) -> String {
+    let mut s = override_lines(setup.override_value.as_deref());
+    if let Some(d) = &setup.visible_devices {
+        s.push_str(&format!(
+            "export ROCR_VISIBLE_DEVICES={}\n",
+            shell::quote(d)
+        ));
+    }
+    s
 }
 
 #[cfg(test)]

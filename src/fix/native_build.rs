@@ -1,56 +1,35 @@
 //! `native-build`: PyTorch built by TheRock (AMD's open build of ROCm) for this GPU, installed
 //! into a venv inside the output directory from TheRock's documented multi-arch index with
-//! the target's `[device-gfx…]` extra. TheRock's per-family indexes do not cover RDNA1/RDNA2;
-//! the multi-arch index does, per target.
+//! the target's `[device-gfx…]` extra, as the plan chose them. TheRock's per-family indexes do
+//! not cover RDNA1/RDNA2; the multi-arch index does, per target.
 
 use super::shell::StepScript;
-use super::{override_lines, Ctx, Draft, FileOut, Step};
-use crate::knowledge::gfx_support::{self, NativeBuild};
+use super::{env_lines, Ctx, Draft, FileOut, Step};
 
 pub(crate) use crate::knowledge::therock::{INDEX as THEROCK_INDEX, RELEASES as THEROCK_RELEASES};
 use crate::knowledge::therock::{PYTHONS as THEROCK_PYTHONS, SUPPORTED as THEROCK_SUPPORTED};
 
-/// The knowledge base's TheRock row for `gfx` and the pip extra it names (`device-gfx1010`).
-pub(crate) fn therock(gfx: &str) -> Option<(&'static NativeBuild, String)> {
-    let t = gfx_support::target(gfx)?;
-    t.native_builds.iter().find_map(|b| {
-        if !b.name.starts_with("TheRock ") {
-            return None;
-        }
-        let rest = b.name.split("pip extra ").nth(1)?;
-        let extra: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .collect();
-        (extra.starts_with("device-gfx")).then_some((b, extra))
-    })
-}
-
 /// The native-build solution.
 pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
     let summary = "PyTorch built by TheRock for this GPU, in a venv here";
-    let Some(gfx) = ctx.gfx.as_deref() else {
+    let st = ctx.setup;
+    let gfx = st.gfx.as_str();
+    let (Some(spec), Some(index), Some(venv)) = (st.pip.first(), &st.index_url, &st.venv_dir)
+    else {
         return Ok(Draft::not_applicable(
             summary,
-            vec!["The scan saw no AMD GPU with a known gfx target.".into()],
-            Vec::new(),
+            vec!["The plan chose no TheRock wheel for this GPU.".into()],
+            vec![THEROCK_RELEASES.to_owned()],
         ));
     };
-    let Some((row, extra)) = therock(gfx) else {
-        let mut why = vec![format!(
-            "The knowledge base lists no TheRock build (pip `[device-*]` extra) for {gfx}."
-        )];
-        let mut sources = vec![THEROCK_RELEASES.to_owned()];
-        if let Some(t) = gfx_support::target(gfx) {
-            for b in &t.native_builds {
-                why.push(format!(
-                    "Another native build lists it: {} (build it by its own instructions).",
-                    b.name
-                ));
-                sources.push(b.source.clone());
-            }
-        }
-        return Ok(Draft::not_applicable(summary, why, sources));
+    let Some((row, extra)) = crate::knowledge::therock::extra(gfx) else {
+        return Ok(Draft::not_applicable(
+            summary,
+            vec![format!(
+                "The knowledge base lists no TheRock build for {gfx}."
+            )],
+            vec![THEROCK_RELEASES.to_owned()],
+        ));
     };
     let sources = vec![
         THEROCK_RELEASES.to_owned(),
@@ -58,12 +37,12 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
         THEROCK_SUPPORTED.to_owned(),
         THEROCK_PYTHONS.to_owned(),
     ];
-    let spec = format!("torch[{extra}]");
     let vars = [
-        ("INDEX_URL", THEROCK_INDEX.to_owned()),
+        ("INDEX_URL", index.clone()),
         ("TORCH_SPEC", spec.clone()),
+        ("VENV_DIR", venv.clone()),
     ];
-    let title = format!("create ./venv-therock with TheRock's {spec}");
+    let title = format!("create ./{venv} with TheRock's {spec}");
     let setup = StepScript {
         title: &title,
         about: &[
@@ -85,13 +64,12 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
     );
     env_sh.push_str(&format!(
         "if [[ \"${{BASH_SOURCE[0]}}\" == \"$0\" ]]; then set -euo pipefail; fi\n{}{}",
-        override_lines(None),
-        super::shell::env_activate("venv-therock", "setup-therock.sh")
-            + super::shell::ENV_EXEC_TAIL
+        env_lines(st),
+        super::shell::env_activate(venv, "setup-therock.sh") + super::shell::ENV_EXEC_TAIL
     ));
     let readme = vec![
         format!("TheRock publishes ROCm and PyTorch wheels per GPU target on one index, <{THEROCK_INDEX}>; the `[{extra}]` extra pulls the device code for {gfx} (knowledge base: {}).", row.name),
-        format!("`setup-therock.sh` checks for a Python 3.10 to 3.14, creates `./venv-therock`, runs `pip install --index-url {THEROCK_INDEX} \"{spec}\"` and records `pip freeze` in `therock-freeze.txt` so the exact nightly can be reinstalled."),
+        format!("`setup-therock.sh` checks for a Python 3.10 to 3.14, creates `./{venv}`, runs `pip install --index-url {index} \"{spec}\"` and records `pip freeze` in `therock-freeze.txt` so the exact nightly can be reinstalled."),
         format!("`env.sh` activates the venv and clears `HSA_OVERRIDE_GFX_VERSION`: these wheels carry {gfx} code, so no override is needed (and a stale one would load another GPU's code)."),
         format!("For torchvision, the same index serves `\"torchvision[{extra}]\"`."),
     ];
@@ -128,7 +106,7 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
     })
 }
 
-const SETUP_BODY: &str = r#"rd_venv="$here/venv-therock"
+const SETUP_BODY: &str = r#"rd_venv="$here/$VENV_DIR"
 rd_py="${PYTHON:-python3}"
 rd_stamp="$rd_venv/.rocm-doctor-installed"
 
@@ -162,16 +140,3 @@ rd_act() {
   "$rd_venv/bin/python" -m pip freeze >"$here/therock-freeze.txt"
   printf '%s\n' "$TORCH_SPEC" >"$rd_stamp"
 }"#;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn extras_come_from_the_knowledge_rows() {
-        assert_eq!(therock("gfx1010").unwrap().1, "device-gfx1010");
-        assert_eq!(therock("gfx1031:xnack-").unwrap().1, "device-gfx1031");
-        assert_eq!(therock("gfx942").unwrap().1, "device-gfx942");
-        assert!(therock("gfx1013").is_none(), "no TheRock row");
-    }
-}

@@ -4,7 +4,7 @@
 //! runs (`/etc/os-release`); only Ubuntu and its derivatives with `UBUNTU_CODENAME` are handled.
 
 use super::shell::StepScript;
-use super::{safe_override, Ctx, Draft, FileOut, Step};
+use super::{Ctx, Draft, FileOut, Step};
 use crate::knowledge::gfx_support;
 
 /// AMD's Ubuntu native-install guide: key, repository line, pin file, install, uninstall.
@@ -13,38 +13,19 @@ const KEY_URL: &str = "https://repo.radeon.com/rocm/rocm.gpg.key";
 /// The key's SHA-1 as the guide gives it (it warns the key may change).
 const KEY_SHA1: &str = "73f5d8100de6048aa38a8b84cd9a87f05177d208";
 
-/// The newest ROCm release that supports `gfx`, and the override value it needs (if any):
-/// officially, else through an override stand-in rated `works`.
-fn release_for(gfx: &str) -> Option<(String, Option<String>)> {
-    if let Some((_, v)) = gfx_support::newest_official(gfx) {
-        return Some((v.to_owned(), None));
-    }
-    let o = safe_override(gfx)?;
-    let (_, v) = gfx_support::newest_official(&o.stands_in)?;
-    Some((v.to_owned(), Some(o.value.clone())))
-}
-
 /// The packages solution.
 pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
     let summary = "AMD's apt repository for a ROCm release that supports this GPU, pinned, and the rocm package";
-    let Some(gfx) = ctx.gfx.as_deref() else {
+    let st = ctx.setup;
+    let gfx = st.gfx.as_str();
+    let Some(version) = st.rocm_release.clone() else {
         return Ok(Draft::not_applicable(
             summary,
-            vec!["The scan saw no AMD GPU with a known gfx target.".into()],
-            Vec::new(),
+            vec!["The plan chose no ROCm release for this GPU.".into()],
+            vec![GUIDE.to_owned()],
         ));
     };
-    let Some((version, needs_override)) = release_for(gfx) else {
-        let mut sources = vec![GUIDE.to_owned()];
-        if let Some(t) = gfx_support::target(gfx) {
-            sources.extend(t.official_sources.iter().cloned());
-        }
-        return Ok(Draft::not_applicable(
-            summary,
-            vec![format!("No ROCm release in the knowledge base supports {gfx} officially, nor through an override stand-in rated `works`: AMD's packages carry no code this GPU can run. See `rocm-doctor fix native-build`.")],
-            sources,
-        ));
-    };
+    let needs_override = st.override_value.clone();
     // The guide's URLs use the version as released; x.y.0 directories are named x.y.
     let repo_version = version.strip_suffix(".0").unwrap_or(&version).to_owned();
     let mut sources = vec![GUIDE.to_owned()];
@@ -222,28 +203,3 @@ rd_act() {
   mkdir -p -- "$here/state"
   : >"$here/state/rocm-installed"
 }"#;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn releases_come_from_official_support_or_a_working_stand_in() {
-        assert_eq!(release_for("gfx1030"), Some(("6.3.3".into(), None)));
-        assert_eq!(
-            release_for("gfx1031"),
-            Some(("6.3.3".into(), Some("10.3.0".into())))
-        );
-        assert_eq!(
-            release_for("gfx1010"),
-            None,
-            "no release and an unsafe stand-in"
-        );
-        let (v, o) = release_for("gfx1201").unwrap();
-        assert!(
-            o.is_none()
-                && gfx_support::target("gfx1201").unwrap().official_in(&v)
-                    == gfx_support::Support::Yes
-        );
-    }
-}

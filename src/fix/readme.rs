@@ -4,7 +4,7 @@
 use super::{Ctx, Draft};
 
 /// The README's Markdown.
-pub(crate) fn render(solution: &str, ctx: &Ctx, d: &Draft) -> String {
+pub(crate) fn render(solution: crate::model::Solution, ctx: &Ctx, d: &Draft) -> String {
     let mut s = format!("# rocm-doctor fix: {solution}\n\n");
     s.push_str(&format!(
         "Written by rocm-doctor {} for {} (machine: `{}`).\n\n",
@@ -118,9 +118,10 @@ mod tests {
     use super::super::{Ctx, Draft, FileOut, Step};
     use super::*;
 
-    fn ctx(s: &crate::snapshot::Snapshot) -> Ctx<'_> {
+    fn ctx<'a>(s: &'a crate::snapshot::Snapshot, setup: &'a crate::plan::Setup) -> Ctx<'a> {
         Ctx {
             snapshot: s,
+            setup,
             gfx: Some("gfx1031".into()),
             gpu_name: "RX 6700 XT (gfx1031)".into(),
             dir: "/tmp/out dir".into(),
@@ -157,7 +158,8 @@ mod tests {
             undo: Vec::new(),
             outside: true,
         };
-        let r = render("env", &ctx(&s), &d);
+        let setup = crate::plan::Setup::default();
+        let r = render(crate::model::Solution::Env, &ctx(&s, &setup), &d);
         assert!(r.starts_with("# rocm-doctor fix: env\n"));
         assert!(r.contains("1. `step.sh`: the step (runs commands as root through sudo)"));
         assert!(r.contains("rocm-doctor fix env --out '/tmp/out dir' --apply"));
@@ -171,7 +173,8 @@ mod tests {
     fn a_draft_that_does_not_fit_says_so_and_offers_nothing_to_run() {
         let s = crate::demo::snapshot();
         let d = Draft::not_applicable("do a thing", vec!["Why not.".into()], Vec::new());
-        let r = render("venv", &ctx(&s), &d);
+        let setup = crate::plan::Setup::default();
+        let r = render(crate::model::Solution::Venv, &ctx(&s, &setup), &d);
         assert!(r.contains("does not fit this machine") && r.contains("Why not."));
         assert!(!r.contains("## Steps") && !r.contains("--apply") && !r.contains("## Sources"));
     }

@@ -159,6 +159,26 @@ pub fn for_target(gfx: &str) -> Vec<&'static Image> {
     v
 }
 
+/// The newest documented rocm/pytorch image with Python 3.10 or newer (TheRock's minimum).
+pub fn python_base() -> Option<&'static Image> {
+    let py = |i: &Image| -> (u32, u32) {
+        let mut it = i.python.split('.').filter_map(|p| p.parse().ok());
+        (it.next().unwrap_or(0), it.next().unwrap_or(0))
+    };
+    all()
+        .iter()
+        .filter(|i| i.confidence == Confidence::Documented && py(i) >= (3, 10))
+        .max_by_key(|i| {
+            (
+                i.rocm
+                    .split('.')
+                    .filter_map(|p| p.parse::<u32>().ok())
+                    .collect::<Vec<_>>(),
+                py(i),
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::wheels;

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
-use crate::diagnose::{Category, Layer, Remedy, Severity};
+use crate::model::{Category, Layer, Remedy, Severity, Solution};
 
 /// The context rule of `explain` that may change a signature's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -55,16 +55,16 @@ pub enum Fix {
 }
 
 impl Fix {
-    /// The solution name, `None` for [`Fix::None`].
-    pub fn as_str(self) -> Option<&'static str> {
+    /// The solution, `None` for [`Fix::None`].
+    pub fn solution(self) -> Option<Solution> {
         match self {
-            Fix::Container => Some("container"),
-            Fix::Venv => Some("venv"),
-            Fix::Packages => Some("packages"),
-            Fix::SourceBuild => Some("source-build"),
-            Fix::Env => Some("env"),
-            Fix::CpuFallback => Some("cpu-fallback"),
-            Fix::NativeBuild => Some("native-build"),
+            Fix::Container => Some(Solution::Container),
+            Fix::Venv => Some(Solution::Venv),
+            Fix::Packages => Some(Solution::Packages),
+            Fix::SourceBuild => Some(Solution::SourceBuild),
+            Fix::Env => Some(Solution::Env),
+            Fix::CpuFallback => Some(Solution::CpuFallback),
+            Fix::NativeBuild => Some(Solution::NativeBuild),
             Fix::None => None,
         }
     }
@@ -94,7 +94,7 @@ impl RemedyRow {
             title: self.title.clone(),
             command: self.command.clone(),
             detail: self.detail.clone(),
-            fix: self.fix.as_str().map(str::to_owned),
+            fix: self.fix.solution(),
             sources: self.sources.clone(),
         }
     }

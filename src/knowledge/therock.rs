@@ -20,9 +20,33 @@ pub const READY: &[&str] = &[
     "gfx1030", "gfx1012", "gfx1011", "gfx1010",
 ];
 
-/// The pip command that installs TheRock's PyTorch for `gfx` into the active environment.
-pub fn pip_install(gfx: &str) -> String {
-    format!(
-        "pip install --index-url {INDEX} \"torch[device-{gfx}]\" \"torchvision[device-{gfx}]\" torchaudio"
-    )
+use super::gfx_support::{self, NativeBuild};
+
+/// The knowledge base's TheRock row for `gfx` and the pip extra it names (`device-gfx1010`).
+pub fn extra(gfx: &str) -> Option<(&'static NativeBuild, String)> {
+    let t = gfx_support::target(gfx)?;
+    t.native_builds.iter().find_map(|b| {
+        if !b.name.starts_with("TheRock ") {
+            return None;
+        }
+        let rest = b.name.split("pip extra ").nth(1)?;
+        let extra: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        (extra.starts_with("device-gfx")).then_some((b, extra))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extras_come_from_the_knowledge_rows() {
+        assert_eq!(extra("gfx1010").unwrap().1, "device-gfx1010");
+        assert_eq!(extra("gfx1031:xnack-").unwrap().1, "device-gfx1031");
+        assert_eq!(extra("gfx942").unwrap().1, "device-gfx942");
+        assert!(extra("gfx1013").is_none(), "no TheRock row");
+    }
 }

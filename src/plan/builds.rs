@@ -8,6 +8,7 @@ use super::machine::Machine;
 use super::{Candidate, Effort, Estimate, Evidence, Level, Speed, Stability, Verdict};
 use crate::knowledge::gfx_support::{rocm_line, Support};
 use crate::knowledge::{rocm, stacks, therock};
+use crate::model::Solution;
 
 const THEROCK_MIOPEN_NO_CK: &str = "https://github.com/ROCm/TheRock/blob/89553ce3746eda74ade42557470d25e37c91b6f0/ml-libs/CMakeLists.txt";
 const LAMIKR_README: &str = "https://github.com/lamikr/rocm_sdk_builder/blob/a8d8dc06ba90b5128a33c3d9cc2795a8e228ba10/README.md";
@@ -41,7 +42,7 @@ pub(super) fn native_build(m: &Machine) -> Candidate {
     if builds.iter().any(|b| b.name.starts_with("TheRock")) {
         let g = &m.gfx;
         let mut c = Candidate::new(
-            "native-build",
+            Solution::NativeBuild,
             format!("TheRock's torch with the device-{g} extra, in a new venv"),
         );
         let ready = therock::READY.contains(&g.as_str());
@@ -66,14 +67,21 @@ pub(super) fn native_build(m: &Machine) -> Candidate {
         } else {
             (Stability::Unverified, format!("TheRock marks {g} only build passing, which it says does not mean the runtime works"))
         };
-        c.changes.push("A new venv ~/therock-venv with TheRock's torch and ROCm wheels; no system package changes.".into());
+        let out = super::default_out(Solution::NativeBuild);
+        let spec = therock::extra(g)
+            .map(|(_, e)| format!("torch[{e}]"))
+            .unwrap_or_else(|| format!("torch[device-{g}]"));
+        c.changes.push(format!("A new venv {out}/venv-therock with TheRock's torch and ROCm wheels; no system package changes."));
         c.changes.extend(m.override_cleanup());
         c.steps = vec![
-            "python3 -m venv ~/therock-venv".into(),
-            ". ~/therock-venv/bin/activate".into(),
-            therock::pip_install(g),
-            "rocm-doctor verify --python ~/therock-venv/bin/python".into(),
+            format!("rocm-doctor fix native-build --out {out}   (writes setup-therock.sh and env.sh; --apply runs them)"),
+            format!("python3 -m venv {out}/venv-therock   (Python 3.10 to 3.14)"),
+            format!("{out}/venv-therock/bin/pip install --index-url {} \"{spec}\"", therock::INDEX),
+            format!("rocm-doctor verify --python {out}/venv-therock/bin/python"),
         ];
+        c.setup.pip = vec![spec];
+        c.setup.index_url = Some(therock::INDEX.to_owned());
+        c.setup.venv_dir = Some("venv-therock".into());
         c.time = Estimate::of(Effort::Download, "pip downloads torch and the per-GPU device packages; their sizes are not recorded here");
         (c.complexity, c.gpu_speed, c.risk) = (Level::Low, Speed::Native, Level::Medium);
         c.risk_why = "nightly packages that TheRock says may be unstable; some libraries are left out for some targets".into();
@@ -84,10 +92,10 @@ pub(super) fn native_build(m: &Machine) -> Candidate {
     }
     let Some(l) = lamikr else {
         let why = format!("no native build read (TheRock, lamikr) lists {}", m.gfx);
-        return Candidate::not_viable("native-build", "Native build", why, ev);
+        return Candidate::not_viable(Solution::NativeBuild, "Native build", why, ev);
     };
     let mut c = Candidate::new(
-        "native-build",
+        Solution::NativeBuild,
         format!("lamikr/rocm_sdk_builder for {}", m.gfx),
     );
     c.evidence = ev;
@@ -147,7 +155,7 @@ pub(super) fn source_build(m: &Machine) -> Candidate {
         .or_else(|| m.installs.iter().find(|i| i.layout != "pip"))
     else {
         return Candidate::not_viable(
-            "source-build",
+            Solution::SourceBuild,
             title,
             "no system ROCm to build against: packages (or a native build) come first",
             Vec::new(),
@@ -164,13 +172,13 @@ pub(super) fn source_build(m: &Machine) -> Candidate {
         .map(|d| d.0)
         .or(release.map(|r| r.llvm));
     let (Some(llvm), Some(version)) = (llvm, inst.version.as_deref()) else {
-        return Candidate::not_viable("source-build", title, format!("the version or device-library LLVM of {} is unknown, so the compiler to use is too", inst.path), Vec::new());
+        return Candidate::not_viable(Solution::SourceBuild, title, format!("the version or device-library LLVM of {} is unknown, so the compiler to use is too", inst.path), Vec::new());
     };
     if m.row
         .is_some_and(|r| r.first_llvm.accepted_by(llvm) == Support::No)
     {
         return Candidate::not_viable(
-            "source-build",
+            Solution::SourceBuild,
             title,
             format!(
                 "LLVM {llvm}, the one {} needs, does not accept {g}",
@@ -179,7 +187,7 @@ pub(super) fn source_build(m: &Machine) -> Candidate {
             Vec::new(),
         );
     }
-    let mut c = Candidate::new("source-build", title);
+    let mut c = Candidate::new(Solution::SourceBuild, title);
     let tc = m
         .toolchains
         .iter()
@@ -294,7 +302,10 @@ pub(super) fn source_build(m: &Machine) -> Candidate {
 
 /// `cpu-fallback`: convolutions on the CPU. Opt-in: never recommended.
 pub(super) fn cpu_fallback(m: &Machine) -> Candidate {
-    let mut c = Candidate::new("cpu-fallback", "Run convolutions on the CPU (opt-in)");
+    let mut c = Candidate::new(
+        Solution::CpuFallback,
+        "Run convolutions on the CPU (opt-in)",
+    );
     c.changes.push("A small shim in your script moves convolution layers to the CPU; nothing on the system changes.".into());
     c.steps = vec![
         "rocm-doctor fix cpu-fallback --out DIR   # writes the shim".into(),
@@ -320,7 +331,10 @@ pub(super) fn cpu_fallback(m: &Machine) -> Candidate {
 
 /// `binary-patch`: declined, always.
 pub(super) fn binary_patch() -> Candidate {
-    let mut c = Candidate::new("binary-patch", "Patch the machine code of vendor libraries");
+    let mut c = Candidate::new(
+        Solution::BinaryPatch,
+        "Patch the machine code of vendor libraries",
+    );
     c.verdict = Verdict::Declined("editing MIOpen's or HIP's binaries cannot be checked, breaks on every update, and the theory it rests on (MIOpen allocating MTYPE_CC memory RDNA cannot handle) is unproven; see docs/seed-audit.md".into());
     for id in [
         "miopen-uses-mtype-cc-from-6.2",

@@ -7,6 +7,7 @@ use super::{Candidate, Effort, Estimate, Evidence, Level, Speed, Stability};
 use crate::knowledge::gfx_support::{Override, Verdict};
 use crate::knowledge::images::{self, Route};
 use crate::knowledge::seed;
+use crate::model::Solution;
 
 /// PyTorch's ROCm wheels carry their own ROCm libraries.
 pub(super) const WHEELS_BUNDLE: &str = "https://github.com/pytorch/pytorch/issues/118457";
@@ -108,15 +109,35 @@ pub(super) fn env(m: &Machine) -> Candidate {
     let title = "Environment only";
     if m.carries(&m.gfx) {
         let Some(clean) = m.override_cleanup() else {
+            if let Some(d) = &m.visible_devices {
+                let mut c = Candidate::new(
+                    Solution::Env,
+                    format!("ROCR_VISIBLE_DEVICES={d}: keep the integrated GPU out of ROCm"),
+                );
+                c.changes.push(format!("One line in the login profile: ROCR_VISIBLE_DEVICES={d} (this user's sessions only)."));
+                c.steps = vec![
+                    format!(
+                        "rocm-doctor fix env --out {}",
+                        super::default_out(Solution::Env)
+                    ),
+                    "rocm-doctor verify".into(),
+                ];
+                c.time = Estimate::of(Effort::Edit, "one line to add, nothing to download");
+                (c.complexity, c.gpu_speed, c.risk) = (Level::Low, Speed::Native, Level::Low);
+                c.stability = Stability::Unverified;
+                c.stability_why = format!("the libraries here carry {} code; hiding the iGPU removes a second agent from the runtime", m.gfx);
+                c.risk_why = "a variable; the iGPU stays usable outside ROCm".into();
+                return c;
+            }
             let why = format!(
                 "not needed: the libraries here already carry {} code",
                 m.gfx
             );
-            return Candidate::not_viable("env", title, why, Vec::new());
+            return Candidate::not_viable(Solution::Env, title, why, Vec::new());
         };
         let src = m.set_override.as_ref().map_or("", |o| o.source.as_str());
         let mut c = Candidate::new(
-            "env",
+            Solution::Env,
             format!("Remove the override: the libraries carry {} code", m.gfx),
         );
         c.changes.push(clean);
@@ -136,23 +157,35 @@ pub(super) fn env(m: &Machine) -> Candidate {
         return c;
     }
     let Some(o) = m.stand_in() else {
-        return Candidate::not_viable("env", title, no_override_reason(m), official_evidence(m));
+        if let Some(c) = remove_override(m) {
+            return c;
+        }
+        return Candidate::not_viable(
+            Solution::Env,
+            title,
+            no_override_reason(m),
+            official_evidence(m),
+        );
     };
     let ev = vec![stand_in_evidence(m, o)];
     if o.verdict != Verdict::Works {
+        if let Some(mut c) = remove_override(m) {
+            c.evidence = ev;
+            return c;
+        }
         let why = format!("{}: {}", no_override_reason(m), o.detail);
-        return Candidate::not_viable("env", title, why, ev);
+        return Candidate::not_viable(Solution::Env, title, why, ev);
     }
     if !m.carries(&o.stands_in) {
         let why = format!(
             "the override is reported to work, but the libraries here carry no {} code either: pair it with a venv or container that does",
             o.stands_in
         );
-        return Candidate::not_viable("env", title, why, ev);
+        return Candidate::not_viable(Solution::Env, title, why, ev);
     }
     let var = format!("HSA_OVERRIDE_GFX_VERSION={}", o.value);
     let mut c = Candidate::new(
-        "env",
+        Solution::Env,
         format!("{var}: run the installed {} code on {}", o.stands_in, m.gfx),
     );
     c.env.push(var.clone());
@@ -197,6 +230,39 @@ pub(super) fn env(m: &Machine) -> Candidate {
 }
 
 /// `container`: a rocm/pytorch image, native route before override route.
+/// `env` on a machine whose override must go although no setting makes the GPU work: taking
+/// the unsafe value out is a step of its own (the GPU then needs code built for it).
+fn remove_override(m: &Machine) -> Option<Candidate> {
+    let clean = m.override_cleanup()?;
+    let set = m.set_override.as_ref()?;
+    let mut c = Candidate::new(
+        Solution::Env,
+        format!(
+            "Remove HSA_OVERRIDE_GFX_VERSION={}: it makes {} run another GPU's code",
+            set.value, m.gfx
+        ),
+    );
+    c.changes.push(clean);
+    c.steps = vec![
+        format!(
+            "rocm-doctor fix env --out {}",
+            super::default_out(Solution::Env)
+        ),
+        "Log out and in again".into(),
+    ];
+    c.time = Estimate::of(Effort::Edit, "one line to remove, nothing to download");
+    (c.complexity, c.gpu_speed, c.risk) = (Level::Low, Speed::Unknown, Level::Low);
+    c.stability = Stability::Unverified;
+    c.stability_why = format!(
+        "removes a cause of crashes; the GPU still needs libraries built for {} (another candidate)",
+        m.gfx
+    );
+    c.risk_why = "a setting returns to its default".into();
+    c.needs_root = set.source.starts_with("/etc");
+    c.notes.push("Pair it with a candidate that brings code for this GPU: on its own it stops the crashes, not the missing kernels.".into());
+    Some(c)
+}
+
 pub(super) fn container(m: &Machine) -> Candidate {
     let all = images::for_target(&m.gfx);
     let pick = all
@@ -204,19 +270,13 @@ pub(super) fn container(m: &Machine) -> Candidate {
         .find(|i| images::route(i, &m.gfx) == Some(Route::Native))
         .or(all.first());
     let Some(img) = pick else {
-        let why = format!(
-            "no rocm/pytorch image in the table lists {}; {}",
-            m.gfx,
-            no_override_reason(m)
-        );
-        let mut ev = official_evidence(m);
-        ev.extend(m.stand_in().map(|o| stand_in_evidence(m, o)));
-        return Candidate::not_viable("container", "rocm/pytorch container", why, ev);
+        return therock_container(m);
     };
     let route = images::route(img, &m.gfx).unwrap_or(Route::Override);
     let r = img.reference();
+    let out = super::default_out(Solution::Container);
     let mut c = Candidate::new(
-        "container",
+        Solution::Container,
         format!(
             "{r} (ROCm {}, torch {}, Python {})",
             img.rocm, img.torch, img.python
@@ -256,9 +316,13 @@ pub(super) fn container(m: &Machine) -> Candidate {
             .push("Docker, which is not installed here.".into());
     }
     c.changes.push(format!("The image {r} (its size is not recorded here); the host's ROCm and Python stay as they are."));
+    c.steps.push(format!(
+        "rocm-doctor fix container --out {out}   (writes the Dockerfile, build-image.sh and run.sh)"
+    ));
     c.steps.push(format!("docker pull {r}"));
     c.steps.push(format!("{run} {r}"));
     c.steps.push(format!("rocm-doctor verify --image {r}"));
+    c.setup.image = Some(r.clone());
     c.notes
         .push("The container shares the host's kernel driver: it isolates user space only.".into());
     c.evidence
@@ -269,6 +333,76 @@ pub(super) fn container(m: &Machine) -> Candidate {
     );
     (c.complexity, c.risk) = (Level::Medium, Level::Low);
     c.risk_why = "the host changes only by the container engine".into();
+    c.needs_root = !m.container_engine;
+    c
+}
+
+/// `container` for a target no rocm/pytorch image serves: the newest image with a Python
+/// TheRock supports, with TheRock's wheels for the target layered on.
+fn therock_container(m: &Machine) -> Candidate {
+    let title = "rocm/pytorch container";
+    let (Some((row, extra)), Some(base)) = (
+        crate::knowledge::therock::extra(&m.gfx),
+        images::python_base(),
+    ) else {
+        let why = format!(
+            "no rocm/pytorch image in the table lists {}, and no TheRock build is known for it; {}",
+            m.gfx,
+            no_override_reason(m)
+        );
+        let mut ev = official_evidence(m);
+        ev.extend(m.stand_in().map(|o| stand_in_evidence(m, o)));
+        return Candidate::not_viable(Solution::Container, title, why, ev);
+    };
+    let r = base.reference();
+    let spec = format!("torch[{extra}]");
+    let out = super::default_out(Solution::Container);
+    let mut c = Candidate::new(
+        Solution::Container,
+        format!("{r} with TheRock's {spec} layered on"),
+    );
+    c.evidence.push(Evidence::new(
+        format!("image {r}"),
+        "the newest documented rocm/pytorch image with Python 3.10 or newer",
+        base.source.clone(),
+    ));
+    c.evidence.push(Evidence::new(
+        row.name.clone(),
+        format!("builds {}", m.gfx),
+        row.source.clone(),
+    ));
+    c.changes.push(format!("An image built from {r} with TheRock's {spec} in /opt/rocm-doctor-venv; the host's ROCm and Python stay as they are."));
+    c.changes.extend(m.override_cleanup());
+    c.steps = vec![
+        format!("rocm-doctor fix container --out {out}   (writes the Dockerfile, build-image.sh and run.sh)"),
+        format!("{out}/build-image.sh --apply"),
+        format!("{out}/run.sh"),
+    ];
+    c.setup.image = Some(r);
+    c.setup.pip = vec![spec];
+    c.setup.index_url = Some(crate::knowledge::therock::INDEX.to_owned());
+    let ready = crate::knowledge::therock::READY.contains(&m.gfx.as_str());
+    (c.stability, c.stability_why) = if ready {
+        (
+            Stability::Tested,
+            format!(
+                "TheRock marks {} sanity tested and release ready on Linux",
+                m.gfx
+            ),
+        )
+    } else {
+        (
+            Stability::Unverified,
+            format!("TheRock marks {} only build passing", m.gfx),
+        )
+    };
+    c.time = Estimate::of(
+        Effort::Download,
+        "the base image and TheRock's wheels are downloaded; their sizes are not recorded here",
+    );
+    (c.complexity, c.gpu_speed, c.risk) = (Level::Medium, Speed::Native, Level::Medium);
+    c.risk_why =
+        "nightly wheels inside an image; the host changes only by the container engine".into();
     c.needs_root = !m.container_engine;
     c
 }

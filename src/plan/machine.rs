@@ -2,8 +2,9 @@
 //! set, what the installed PyTorch and ROCm carry, the Python and toolchains there are, the
 //! distribution family, and what blocks every candidate (driver, device access).
 
-use crate::diagnose::{Context, Finding, Layer, Severity};
+use crate::diagnose::Context;
 use crate::knowledge::gfx_support::{self, GfxSupport, Override, Verdict};
+use crate::model::{Finding, Layer, Severity};
 use crate::probe::python::EnvKind;
 use crate::snapshot::Snapshot;
 
@@ -68,6 +69,9 @@ pub(super) struct Machine {
     pub blockers: Vec<String>,
     pub notes: Vec<String>,
     pub rocm_problems: usize,
+    /// `ROCR_VISIBLE_DEVICES` that keeps only the planned GPU in the runtime, when another GPU
+    /// (an iGPU) sits beside it.
+    pub visible_devices: Option<String>,
 }
 
 fn major_minor(v: &str) -> String {
@@ -205,7 +209,28 @@ pub(super) fn read(snapshot: &Snapshot, findings: &[Finding]) -> Subject {
         ));
     }
 
+    // ROCr numbers GPU agents in KFD node order; the planned GPU's index among them keeps it
+    // alone in the runtime.
+    let mut nodes: Vec<u32> = ctx
+        .gpus
+        .iter()
+        .filter_map(|g| g.node.as_deref()?.parse().ok())
+        .collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    let other_apu = ctx
+        .gpus
+        .iter()
+        .any(|g| g.node != first.node && g.is_apu == Some(true));
+    let visible_devices = match node {
+        Some(n) if other_apu && first.is_apu != Some(true) && nodes.len() > 1 => {
+            nodes.iter().position(|&x| x == n).map(|i| i.to_string())
+        }
+        _ => None,
+    };
+
     Subject::Gpu(Box::new(Machine {
+        visible_devices,
         row: gfx_support::target(&gfx),
         gfx,
         name: first.marketing_name.clone(),
@@ -227,6 +252,36 @@ pub(super) fn read(snapshot: &Snapshot, findings: &[Finding]) -> Subject {
 }
 
 impl Machine {
+    /// Fills what every candidate's setup shares: the GPU, the runtime target under its
+    /// override, and the visible-devices setting that keeps an iGPU out (for the candidates
+    /// that set an environment).
+    pub fn complete(&self, c: &mut super::Candidate) {
+        use crate::model::Solution;
+        c.setup.gfx = self.gfx.clone();
+        c.setup.override_value = c
+            .env
+            .iter()
+            .find_map(|e| e.strip_prefix("HSA_OVERRIDE_GFX_VERSION="))
+            .map(str::to_owned);
+        c.setup.runtime_target = c
+            .setup
+            .override_value
+            .as_deref()
+            .and_then(|v| crate::probe::env::override_target(v).into_present())
+            .unwrap_or_else(|| self.gfx.clone());
+        let sets_env = matches!(
+            c.solution,
+            Solution::Env | Solution::Venv | Solution::Container | Solution::NativeBuild
+        );
+        if let (true, true, Some(d)) = (sets_env, c.is_offered(), &self.visible_devices) {
+            c.setup.visible_devices = Some(d.clone());
+            let var = format!("ROCR_VISIBLE_DEVICES={d}");
+            if !c.env.contains(&var) {
+                c.env.push(var);
+            }
+        }
+    }
+
     /// Whether the code PyTorch (or, without PyTorch, the system rocBLAS) loads carries `gfx`.
     pub fn carries(&self, gfx: &str) -> bool {
         if self.torches.is_empty() {

@@ -46,20 +46,10 @@ mod venv;
 
 use serde::Serialize;
 
-use crate::diagnose::Finding;
+use crate::model::Finding;
 use crate::snapshot::Snapshot;
 
-/// The solution names, also the argument of `rocm-doctor fix`, in the order ties keep.
-pub const SOLUTIONS: [&str; 8] = [
-    "env",
-    "venv",
-    "container",
-    "packages",
-    "native-build",
-    "source-build",
-    "cpu-fallback",
-    "binary-patch",
-];
+pub use crate::model::Solution;
 
 /// The ranked plan for one machine.
 #[derive(Debug, Clone, Serialize)]
@@ -79,7 +69,7 @@ pub struct Plan {
     /// Every candidate, best first.
     pub candidates: Vec<Candidate>,
     /// The recommended candidate's solution.
-    pub recommended: Option<String>,
+    pub recommended: Option<Solution>,
 }
 
 /// The kind of plan.
@@ -101,10 +91,12 @@ pub enum Status {
 /// One candidate solution.
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
-    /// One of [`SOLUTIONS`].
-    pub solution: &'static str,
+    /// Which solution.
+    pub solution: Solution,
     /// What it is, in one line.
     pub title: String,
+    /// Everything concrete it decides, which `fix` renders without choosing again.
+    pub setup: Setup,
     /// What it changes on the machine.
     pub changes: Vec<String>,
     /// The commands or actions, in order.
@@ -141,6 +133,55 @@ pub struct Candidate {
     pub verdict: Verdict,
     /// The rank score (see the module doc); 0 unless viable.
     pub score: i32,
+}
+
+/// The concrete decisions of a candidate: the GPU, the code it runs, the Python, wheel or image,
+/// where the venv goes, and the environment it sets. `fix` writes exactly these.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Setup {
+    /// The GPU's own gfx target (`gfx1010`).
+    pub gfx: String,
+    /// The target the runtime reports under this candidate (the stand-in under an override).
+    pub runtime_target: String,
+    /// The `HSA_OVERRIDE_GFX_VERSION` it sets; `None` means it clears any that is set.
+    pub override_value: Option<String>,
+    /// The `ROCR_VISIBLE_DEVICES` value that keeps other GPUs (an iGPU) out of the runtime.
+    pub visible_devices: Option<String>,
+    /// The Python (`major.minor`) a venv or image uses.
+    pub python: Option<String>,
+    /// The pip requirements installed, in order (`torch==2.5.1+rocm6.2`, `torch[device-gfx1010]`).
+    pub pip: Vec<String>,
+    /// The package index they come from.
+    pub index_url: Option<String>,
+    /// The exact torch version, when it is pinned.
+    pub torch: Option<String>,
+    /// A numpy bound (`<2`), when a report gives one.
+    pub numpy: Option<String>,
+    /// The venv directory inside `rocm-doctor fix … --out DIR`.
+    pub venv_dir: Option<String>,
+    /// The container image (the base image when TheRock's wheels are layered on it).
+    pub image: Option<String>,
+    /// The ROCm release AMD's packages are pinned to.
+    pub rocm_release: Option<String>,
+}
+
+impl Setup {
+    /// The environment it sets, as `NAME=value` lines (override, visible devices).
+    pub fn env(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if let Some(o) = &self.override_value {
+            v.push(format!("HSA_OVERRIDE_GFX_VERSION={o}"));
+        }
+        if let Some(d) = &self.visible_devices {
+            v.push(format!("ROCR_VISIBLE_DEVICES={d}"));
+        }
+        v
+    }
+}
+
+/// The output directory `plan` names in its steps for `rocm-doctor fix SOLUTION --out DIR`.
+pub fn default_out(solution: Solution) -> String {
+    format!("./rocm-doctor-{solution}")
 }
 
 /// A knowledge row a candidate rests on.
@@ -264,10 +305,11 @@ impl Verdict {
 
 impl Candidate {
     /// A viable candidate with unknown time and speed, to be filled in.
-    fn new(solution: &'static str, title: impl Into<String>) -> Candidate {
+    fn new(solution: Solution, title: impl Into<String>) -> Candidate {
         Candidate {
             solution,
             title: title.into(),
+            setup: Setup::default(),
             changes: Vec::new(),
             steps: Vec::new(),
             env: Vec::new(),
@@ -291,7 +333,7 @@ impl Candidate {
 
     /// A candidate that cannot work here, with the rows that say why.
     fn not_viable(
-        solution: &'static str,
+        solution: Solution,
         title: impl Into<String>,
         reason: impl Into<String>,
         evidence: Vec<Evidence>,
@@ -338,6 +380,47 @@ impl Estimate {
     }
 }
 
+/// A machine's findings and its plan, decided once for every command that shows either.
+pub struct Assessment {
+    /// The findings, worst first; their remedies name only solutions the plan offers.
+    pub findings: Vec<Finding>,
+    /// The ranked plan.
+    pub plan: Plan,
+}
+
+/// Diagnoses `snapshot` (adding `extra` findings, such as a saved smoke run's), plans over the
+/// findings, and cuts every remedy that names a `rocm-doctor fix` solution the plan does not
+/// offer here, so `check`, `report`, `plan` and `fix` never contradict each other.
+pub fn assess(snapshot: &Snapshot, extra: Vec<Finding>) -> Assessment {
+    let mut findings = crate::diagnose::check(snapshot);
+    findings.extend(extra);
+    Finding::sort(&mut findings);
+    let plan = plan(snapshot, &findings);
+    for f in &mut findings {
+        let had = !f.remedies.is_empty();
+        f.remedies.retain(|r| r.fix.is_none_or(|s| plan.offers(s)));
+        if had && f.remedies.is_empty() {
+            f.remedies.push(
+                crate::model::Remedy::new(
+                    "Pick a solution from the ranked plan",
+                    "The remedies known for this finding do not fit this machine; the plan lists what does.",
+                )
+                .command("rocm-doctor plan"),
+            );
+        }
+    }
+    Assessment { findings, plan }
+}
+
+impl Plan {
+    /// Whether the plan offers `solution` (recommended or viable).
+    pub fn offers(&self, solution: Solution) -> bool {
+        self.candidates
+            .iter()
+            .any(|c| c.solution == solution && c.is_offered())
+    }
+}
+
 /// The plan for `snapshot`, given the findings `diagnose::check` made for it.
 pub fn plan(snapshot: &Snapshot, findings: &[Finding]) -> Plan {
     let m = match machine::read(snapshot, findings) {
@@ -357,6 +440,9 @@ pub fn plan(snapshot: &Snapshot, findings: &[Finding]) -> Plan {
         builds::cpu_fallback(&m),
         builds::binary_patch(),
     ];
+    for c in &mut cands {
+        m.complete(c);
+    }
     rank::score_all(&mut cands, &m, findings);
     let ready = m.ready(findings);
     let recommended = if ready {

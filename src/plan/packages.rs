@@ -9,6 +9,7 @@ use super::machine::{Distro, Machine};
 use super::{Candidate, Effort, Estimate, Evidence, Level, Speed, Stability};
 use crate::knowledge::gfx_support::Verdict;
 use crate::knowledge::images::Route;
+use crate::model::Solution;
 
 /// AMD's Ubuntu package instructions (repository, pin, `apt install rocm`).
 const APT_DOC: &str = "https://github.com/ROCm/rocm-install-on-linux/blob/c3325cba8483d34623b394b2785eff8148644efe/docs/install/native-install/ubuntu.rst";
@@ -32,13 +33,33 @@ pub(super) fn packages(m: &Machine) -> Candidate {
                 .map(|r| r.official_unknown.join(", "))
                 .unwrap_or_default();
             let why = format!("no ROCm release's Linux support list read names {} (lines whose lists were not read: {unread}); {}", m.gfx, no_override_reason(m));
-            return Candidate::not_viable("packages", title, why, official_evidence(m));
+            return Candidate::not_viable(Solution::Packages, title, why, official_evidence(m));
         }
     };
+    // Never a downgrade, and never a reinstall of the same release, of a ROCm that is there:
+    // older packages cannot add support the installed release has, and a healthy stack is
+    // left as it is.
+    let key = |v: &str| -> Vec<u32> { v.split('.').filter_map(|p| p.parse().ok()).collect() };
+    if let Some(newer) = m
+        .installs
+        .iter()
+        .filter(|i| i.layout != "pip")
+        .filter_map(|i| i.version.as_deref())
+        .find(|have| key(have) >= key(version))
+    {
+        let why = format!(
+            "ROCm {newer} is installed, and {version} is the newest release the knowledge base lists for {} (lines not read: {}): installing it would {} the system ROCm, which cannot add support the installed release lacks",
+            m.gfx,
+            m.row.map(|r| r.official_unknown.join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "none".into()),
+            if key(newer) > key(version) { "downgrade" } else { "reinstall" }
+        );
+        return Candidate::not_viable(Solution::Packages, title, why, official_evidence(m));
+    }
     let mut c = Candidate::new(
-        "packages",
+        Solution::Packages,
         format!("ROCm {version} packages (release line {})", rel.rocm),
     );
+    c.setup.rocm_release = Some(version.to_string());
     let existing: Vec<String> = m
         .installs
         .iter()
@@ -152,7 +173,7 @@ mod tests {
     fn packages(p: &Plan) -> &Candidate {
         p.candidates
             .iter()
-            .find(|c| c.solution == "packages")
+            .find(|c| c.solution == crate::model::Solution::Packages)
             .unwrap()
     }
 

@@ -3,24 +3,27 @@
 
 use super::machine::Machine;
 use super::{Candidate, Effort, Level, Speed, Stability, Verdict};
-use crate::diagnose::{Category, Finding, Layer, Severity};
+use crate::model::Solution;
+use crate::model::{Category, Finding, Layer, Severity};
 
 /// The layers of the stack a solution changes; a finding at one of them is addressed.
-fn layers(solution: &str) -> &'static [Layer] {
+fn layers(solution: Solution) -> &'static [Layer] {
     use Layer::*;
     match solution {
-        "env" => &[Environment],
+        Solution::Env => &[Environment],
         // Wheels and images bring their own ROCm libraries and runtime.
-        "venv" | "native-build" => &[FrameworkWheel, LibraryBuild, Runtime, Environment],
-        "container" => &[
+        Solution::Venv | Solution::NativeBuild => {
+            &[FrameworkWheel, LibraryBuild, Runtime, Environment]
+        }
+        Solution::Container => &[
             FrameworkWheel,
             LibraryBuild,
             Runtime,
             CompilerToolchain,
             Environment,
         ],
-        "packages" => &[Runtime, LibraryBuild, CompilerToolchain, Environment],
-        "source-build" => &[LibraryBuild, CompilerToolchain, Environment],
+        Solution::Packages => &[Runtime, LibraryBuild, CompilerToolchain, Environment],
+        Solution::SourceBuild => &[LibraryBuild, CompilerToolchain, Environment],
         _ => &[],
     }
 }
@@ -33,8 +36,12 @@ fn addresses(c: &Candidate, m: &Machine, f: &Finding) -> bool {
     // Override findings are settled by what a candidate does with the variable, not its layer.
     match f.category {
         Category::ArchOverrideWrong => {
-            return c.solution == "env"
+            return c.solution == Solution::Env
                 || m.override_cleanup().is_some_and(|l| c.changes.contains(&l));
+        }
+        // Another GPU in the runtime is settled only by keeping it out.
+        Category::DeviceVisibility if f.layer == Layer::Environment => {
+            return c.setup.visible_devices.is_some();
         }
         Category::ArchOverrideNeeded => {
             return c.gpu_speed == Speed::Native
@@ -46,9 +53,11 @@ fn addresses(c: &Candidate, m: &Machine, f: &Finding) -> bool {
     }
     match c.solution {
         // An override makes the runtime load code the libraries already carry.
-        "env" => f.category == Category::MissingKernelsForArch || f.layer == Layer::Environment,
+        Solution::Env => {
+            f.category == Category::MissingKernelsForArch || f.layer == Layer::Environment
+        }
         // It side-steps GPU convolutions rather than fixing them.
-        "cpu-fallback" => matches!(
+        Solution::CpuFallback => matches!(
             f.category,
             Category::GpuMemoryFault | Category::MiopenFailure | Category::HangTimeout
         ),
@@ -57,8 +66,11 @@ fn addresses(c: &Candidate, m: &Machine, f: &Finding) -> bool {
 }
 
 /// Candidates that only serve PyTorch users.
-fn pytorch_only(solution: &str) -> bool {
-    matches!(solution, "venv" | "container" | "native-build")
+fn pytorch_only(solution: Solution) -> bool {
+    matches!(
+        solution,
+        Solution::Venv | Solution::Container | Solution::NativeBuild
+    )
 }
 
 /// The score of an offered candidate (0 for the others).
@@ -108,7 +120,7 @@ pub(super) fn score(c: &Candidate, m: &Machine, findings: &[Finding]) -> i32 {
         .sum();
     // A machine with a system ROCm and no PyTorch is likely not a PyTorch machine.
     let fit = match (m.uses_pytorch(), m.system_rocm()) {
-        (false, true) if c.solution == "packages" => 10,
+        (false, true) if c.solution == Solution::Packages => 10,
         (false, true) if pytorch_only(c.solution) => -15,
         _ => 0,
     };
@@ -132,23 +144,29 @@ pub(super) fn score_all(cands: &mut [Candidate], m: &Machine, findings: &[Findin
         c.score = score(c, m, findings);
     }
     // The opt-in CPU fallback goes after every other offered candidate.
-    cands.sort_by_key(|c| (!c.is_offered(), c.solution == "cpu-fallback", -c.score));
+    cands.sort_by_key(|c| {
+        (
+            !c.is_offered(),
+            c.solution == Solution::CpuFallback,
+            -c.score,
+        )
+    });
 }
 
 /// Marks the best offered candidate recommended; the CPU fallback is opt-in, never chosen.
-pub(super) fn recommend(cands: &mut [Candidate]) -> Option<String> {
+pub(super) fn recommend(cands: &mut [Candidate]) -> Option<Solution> {
     let best = cands
         .iter_mut()
-        .find(|c| c.is_offered() && c.solution != "cpu-fallback")?;
+        .find(|c| c.is_offered() && c.solution != Solution::CpuFallback)?;
     best.verdict = Verdict::Recommended;
-    Some(best.solution.to_owned())
+    Some(best.solution)
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::{machine, plan, Status};
     use super::*;
-    use crate::diagnose::Remedy;
+    use crate::model::Remedy;
 
     fn finding(code: &str, category: Category, layer: Layer, severity: Severity) -> Finding {
         Finding {
@@ -170,27 +188,54 @@ mod tests {
         let p = plan(&crate::demo::snapshot(), &[]);
         assert_eq!(p.gpu.as_deref(), Some("gfx1010"));
         assert_eq!(p.status, Status::Change);
-        assert_eq!(p.recommended.as_deref(), Some("native-build"));
+        assert_eq!(p.recommended, Some(Solution::NativeBuild));
         assert_eq!(p.candidates[0].verdict, Verdict::Recommended);
         let offered: Vec<&Candidate> = p.candidates.iter().filter(|c| c.is_offered()).collect();
         assert_eq!(
             offered.last().unwrap().solution,
-            "cpu-fallback",
+            Solution::CpuFallback,
             "opt-in goes last"
         );
         let ranked = &offered[..offered.len() - 1];
         assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
-        assert!(offered
-            .iter()
-            .all(|c| !c.env.iter().any(|e| e.contains("10.3.0"))));
-        for s in ["env", "venv", "container", "packages"] {
-            let c = p.candidates.iter().find(|c| c.solution == s).unwrap();
-            assert!(
-                matches!(c.verdict, Verdict::NotViable(_)),
-                "{s}: {:?}",
-                c.verdict
+        // 10.3.0 crashes gfx1010 with every build but the old one reported working with it:
+        // only that venv sets it (scoped to itself), nothing else does.
+        for c in &offered {
+            let sets = c.env.iter().any(|e| e.contains("10.3.0"));
+            assert_eq!(
+                sets,
+                c.solution == Solution::Venv,
+                "{}: {:?}",
+                c.solution,
+                c.env
             );
         }
+        let venv = p
+            .candidates
+            .iter()
+            .find(|c| c.solution == Solution::Venv)
+            .unwrap();
+        assert_eq!(venv.setup.torch.as_deref(), Some("1.13.1+rocm5.2"));
+        assert_eq!(venv.stability, Stability::Reported);
+        let env = p
+            .candidates
+            .iter()
+            .find(|c| c.solution == Solution::Env)
+            .unwrap();
+        assert!(
+            env.is_offered() && env.setup.override_value.is_none(),
+            "env only removes it"
+        );
+        let pk = p
+            .candidates
+            .iter()
+            .find(|c| c.solution == Solution::Packages)
+            .unwrap();
+        assert!(
+            matches!(pk.verdict, Verdict::NotViable(_)),
+            "{:?}",
+            pk.verdict
+        );
         let native = &p.candidates[0];
         assert!(native
             .changes
@@ -222,7 +267,12 @@ mod tests {
             ),
         ];
         let p = plan(&snap, &f);
-        let get = |s: &str| p.candidates.iter().find(|c| c.solution == s).unwrap();
+        let get = |s: &str| {
+            p.candidates
+                .iter()
+                .find(|c| c.solution.as_str() == s)
+                .unwrap()
+        };
         assert_eq!(get("native-build").fixes, ["torch-lacks-gpu-target"]);
         assert_eq!(get("source-build").fixes, ["bitcode-newer-than-toolchain"]);
         assert!(get("source-build")
@@ -234,7 +284,8 @@ mod tests {
             .all(|c| !c.fixes.contains(&"kfd-not-accessible".to_owned())));
         assert!(p.blockers.iter().any(|b| b.contains("kfd-not-accessible")));
         // Not-viable candidates claim nothing.
-        assert!(get("container").fixes.is_empty() && get("container").does_not_fix.is_empty());
+        assert!(!get("packages").is_offered());
+        assert!(get("packages").fixes.is_empty() && get("packages").does_not_fix.is_empty());
     }
 
     #[test]
@@ -247,7 +298,7 @@ mod tests {
         let native = p
             .candidates
             .iter()
-            .find(|c| c.solution == "native-build")
+            .find(|c| c.solution == Solution::NativeBuild)
             .unwrap();
         // tested 30 + native 20 + download 10 + low 0 + medium risk -5, no root.
         assert_eq!(score(native, &m, &[]), 55);
@@ -260,7 +311,7 @@ mod tests {
         let patch = p
             .candidates
             .iter()
-            .find(|c| c.solution == "binary-patch")
+            .find(|c| c.solution == Solution::BinaryPatch)
             .unwrap();
         assert!(matches!(patch.verdict, Verdict::Declined(_)) && patch.score == 0);
     }
@@ -270,7 +321,7 @@ mod tests {
         let snap = crate::demo::snapshot();
         let mut p = plan(&snap, &[]);
         for c in &mut p.candidates {
-            if c.solution != "cpu-fallback" {
+            if c.solution != Solution::CpuFallback {
                 c.verdict = Verdict::NotViable("test".into());
             } else {
                 c.verdict = Verdict::Viable;

@@ -8,6 +8,7 @@ use super::{Candidate, Effort, Estimate, Evidence, Level, Speed, Stability};
 use crate::knowledge::gfx_support::{self, Support, Verdict};
 use crate::knowledge::images::Route;
 use crate::knowledge::{stacks, wheels};
+use crate::model::Solution;
 
 /// A pinned wheel: from a reported-good stack, or an official index that carries the code.
 struct Pick {
@@ -16,26 +17,23 @@ struct Pick {
     release: &'static wheels::TorchRelease,
     route: Route,
     numpy: Option<String>,
+    /// The override the wheel runs with.
+    override_value: Option<String>,
+    /// The Python the report used, when it says.
+    python: Option<String>,
     stability: Stability,
     why: String,
     evidence: Vec<Evidence>,
 }
 
-/// Whether a stack's override is safe on this target (none, a no-op, or a `works` stand-in).
-fn override_ok(m: &Machine, value: Option<&str>) -> bool {
-    let Some(v) = value else { return true };
-    if crate::probe::env::override_target(v).present() == Some(&m.gfx) {
-        return true;
-    }
-    m.stand_in()
-        .is_some_and(|o| o.value == v && o.verdict == Verdict::Works)
-}
-
+/// A reported-good stack for this very target, with a wheel on an index. Its override, if
+/// any, is part of what was reported working (old builds run a stand-in that newer ones
+/// crash on), so the venv scopes it to itself: `env.sh` sets it, nothing global does.
 fn from_stacks(m: &Machine) -> Option<Pick> {
     let s = stacks::for_target(&m.gfx).into_iter().find(|s| {
         s.verdict == stacks::StackVerdict::Good
             && wheels::rocm_index_of(&s.torch).is_some()
-            && override_ok(m, s.override_value())
+            && wheels::torch_release(&s.torch).is_some()
     })?;
     let mut evidence = vec![Evidence::new(
         format!("stack {}", s.torch),
@@ -57,6 +55,8 @@ fn from_stacks(m: &Machine) -> Option<Pick> {
             Route::Native
         },
         numpy: (s.numpy != "unknown").then(|| s.numpy.clone()),
+        override_value: s.override_value().map(str::to_owned),
+        python: (s.python != "unknown").then(|| s.python.clone()),
         stability: Stability::Reported,
         why: format!("reported working: {}", s.note),
         evidence,
@@ -134,6 +134,10 @@ fn from_indexes(m: &Machine) -> Option<Pick> {
                     release: r,
                     route,
                     numpy: None,
+                    override_value: (route == Route::Override)
+                        .then(|| works.map(|o| o.value.clone()))
+                        .flatten(),
+                    python: None,
                     stability,
                     why,
                     evidence,
@@ -174,37 +178,55 @@ pub(super) fn venv(m: &Machine) -> Candidate {
                 s.source.clone(),
             )
         }));
-        return Candidate::not_viable("venv", "Pinned PyTorch in a venv", why, ev);
+        return Candidate::not_viable(Solution::Venv, "Pinned PyTorch in a venv", why, ev);
     };
-    let mut c = Candidate::new("venv", format!("torch {} in a new venv", p.wheel));
+    let mut c = Candidate::new(Solution::Venv, format!("torch {} in a new venv", p.wheel));
     let (min, max) = (&p.release.python_min, &p.release.python_max);
-    let python = match m.python.as_deref() {
-        Some(py) if wheels::python_ok(p.release, py) == Support::Yes => format!("python{py}"),
-        Some(py) => {
+    let python = match (&p.python, m.python.as_deref()) {
+        (Some(py), _) => py.clone(),
+        (None, Some(py)) if wheels::python_ok(p.release, py) == Support::Yes => py.to_owned(),
+        (None, Some(py)) => {
             c.notes.push(format!("This machine's Python {py} is outside torch {}'s {min} to {max}: install Python {max} first.", p.release.torch));
-            format!("python{max}")
+            max.clone()
         }
-        None => format!("python{max}"),
+        (None, None) => max.clone(),
     };
-    c.changes.push("A new venv ~/rocm-venv; the wheel brings its own ROCm libraries, so nothing system-wide changes.".into());
+    if m.python.as_deref().is_some_and(|have| have != python) {
+        c.notes.push(format!(
+            "The venv needs Python {python} (`uv python install {python}` or your distribution's python{python}); the machine's own Python stays as it is."
+        ));
+    }
+    let out = super::default_out(Solution::Venv);
+    c.changes.push(format!("A new venv {out}/venv with Python {python}; the wheel brings its own ROCm libraries, so nothing system-wide changes."));
     c.changes.extend(m.override_cleanup());
-    c.steps = vec![
-        format!("{python} -m venv ~/rocm-venv"),
-        ". ~/rocm-venv/bin/activate".into(),
-        format!("pip install torch=={} --index-url {}", p.wheel, p.index.url),
-    ];
+    let mut pip = vec![format!("torch=={}", p.wheel)];
     if let Some(n) = &p.numpy {
-        c.steps.push(format!("pip install \"numpy{n}\""));
+        pip.push(format!("numpy{n}"));
     }
-    if p.route == Route::Override {
-        let o = m.stand_in().expect("override route has a stand-in");
-        c.env.push(format!("HSA_OVERRIDE_GFX_VERSION={}", o.value));
-        c.steps
-            .push(format!("export HSA_OVERRIDE_GFX_VERSION={}", o.value));
-        c.evidence.push(stand_in_evidence(m, o));
+    c.steps = vec![
+        format!("rocm-doctor fix venv --out {out}   (writes setup-venv.sh and env.sh; --apply runs them)"),
+        format!("python{python} -m venv {out}/venv"),
+        format!("{out}/venv/bin/pip install --index-url {} {}", p.index.url, pip.join(" ")),
+    ];
+    if let Some(v) = &p.override_value {
+        let o = m.stand_in().filter(|o| &o.value == v);
+        c.env.push(format!("HSA_OVERRIDE_GFX_VERSION={v}"));
+        c.steps.push(format!(
+            ". {out}/env.sh   (sets HSA_OVERRIDE_GFX_VERSION={v} for this venv only)"
+        ));
+        c.notes.push(format!("The override {v} is scoped to this venv: it was reported working with this old wheel, while newer builds crash with it, so it must not be set globally."));
+        if let Some(o) = o {
+            c.evidence.push(stand_in_evidence(m, o));
+        }
     }
+    c.setup.python = Some(python);
+    c.setup.pip = pip;
+    c.setup.index_url = Some(p.index.url.clone());
+    c.setup.torch = Some(p.wheel.clone());
+    c.setup.numpy = p.numpy.clone();
+    c.setup.venv_dir = Some("venv".into());
     c.steps
-        .push("rocm-doctor verify --python ~/rocm-venv/bin/python".into());
+        .push(format!("rocm-doctor verify --python {out}/venv/bin/python"));
     c.evidence.extend(p.evidence);
     c.evidence.push(Evidence::new(
         "PyTorch ROCm wheels",

@@ -7,7 +7,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::{findings_json, findings_text, Style};
-use crate::diagnose::{Finding, Severity};
+use crate::model::{Finding, Severity};
 use crate::snapshot::Snapshot;
 
 /// Layout version of `check --json`.
@@ -166,7 +166,7 @@ pub fn next_commands(findings: &[Finding], source_flag: &str) -> Vec<String> {
         if let Some(fix) = findings
             .iter()
             .flat_map(|f| &f.remedies)
-            .find_map(|r| r.fix.as_deref())
+            .find_map(|r| r.fix)
         {
             v.push(format!(
                 "rocm-doctor fix {fix} --out ./rocm-doctor-fix{source_flag}"

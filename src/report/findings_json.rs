@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use crate::diagnose::Finding;
+use crate::model::Finding;
+use crate::model::Solution;
 
 /// Layout version of `explain --json` and of the `findings` of `check --json`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -82,7 +83,7 @@ impl<'a> From<&'a Finding> for FindingWire<'a> {
                     title: &r.title,
                     command: r.command.as_deref(),
                     detail: &r.detail,
-                    fix: r.fix.as_deref(),
+                    fix: r.fix.map(Solution::as_str),
                     sources: &r.sources,
                 })
                 .collect(),

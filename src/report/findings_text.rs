@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::Style;
-use crate::diagnose::{Finding, Severity};
+use crate::model::{Finding, Severity};
 
 /// The mark of a severity: ✗ error, ! warning, i info.
 pub fn mark(style: &Style, s: Severity) -> String {
@@ -51,7 +51,7 @@ pub fn write_finding(
     for (i, r) in f.remedies.iter().enumerate() {
         let fix = r
             .fix
-            .as_deref()
+            .map(crate::model::Solution::as_str)
             .map(|s| format!("  (rocm-doctor fix {s})"))
             .unwrap_or_default();
         writeln!(out, "     {}. {}{}", i + 1, r.title, style.dim(&fix))?;

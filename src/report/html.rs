@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use super::grids::{self, Cell, Grid};
-use crate::diagnose::Finding;
+use crate::model::Finding;
 use crate::snapshot::Snapshot;
 
 const STYLE: &str = "
@@ -146,7 +146,7 @@ fn write_card(out: &mut dyn Write, n: usize, f: &Finding) -> io::Result<()> {
     for r in &f.remedies {
         let fix = r
             .fix
-            .as_deref()
+            .map(crate::model::Solution::as_str)
             .map(|s| format!(" <code>rocm-doctor fix {}</code>", escape(s)))
             .unwrap_or_default();
         write!(out, "<li>{}{fix}", escape(&r.title))?;

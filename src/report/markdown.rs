@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use super::grids::{self, Cell, Grid};
-use crate::diagnose::{Finding, Severity};
+use crate::model::{Finding, Severity};
 use crate::snapshot::Snapshot;
 
 /// Writes the Markdown report.
@@ -117,7 +117,7 @@ fn write_findings(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
         for (n, r) in f.remedies.iter().enumerate() {
             let fix = r
                 .fix
-                .as_deref()
+                .map(crate::model::Solution::as_str)
                 .map(|s| format!(" (`rocm-doctor fix {s}`)"))
                 .unwrap_or_default();
             writeln!(out, "{}. {}{fix}", n + 1, text(&r.title))?;

@@ -67,6 +67,11 @@ fn rows(plan: &Plan) -> Vec<[String; 8]> {
         let offered = c.is_offered();
         let dash = |s: String| if offered { s } else { "-".into() };
         let verdict = match &c.verdict {
+            // The CPU fallback is offered only on request, so it sorts after every GPU path
+            // whatever its score; the table says so.
+            Verdict::Viable if c.solution == crate::model::Solution::CpuFallback => {
+                format!("opt-in ({})", c.score)
+            }
             Verdict::Recommended | Verdict::Viable => {
                 format!("{} ({})", c.verdict.as_str(), c.score)
             }
@@ -74,7 +79,7 @@ fn rows(plan: &Plan) -> Vec<[String; 8]> {
         };
         v.push([
             (i + 1).to_string(),
-            c.solution.to_owned(),
+            c.solution.to_string(),
             dash(time_text(c)),
             dash(level(c.complexity).to_owned()),
             dash(speed(c, gpu)),

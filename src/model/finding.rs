@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Solution;
+
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -174,7 +176,7 @@ pub struct Remedy {
     pub detail: String,
     /// The `rocm-doctor fix` solution that generates it, when there is one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub fix: Option<String>,
+    pub fix: Option<Solution>,
     /// Where the remedy is documented or was shown to work.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub sources: Vec<String>,
@@ -257,8 +259,8 @@ impl Remedy {
     }
 
     /// Names the `rocm-doctor fix` solution that writes it.
-    pub fn fix(mut self, solution: &str) -> Remedy {
-        self.fix = Some(solution.to_owned());
+    pub fn fix(mut self, solution: Solution) -> Remedy {
+        self.fix = Some(solution);
         self
     }
 
