@@ -412,15 +412,15 @@ pub fn manifest(plan: &Plan) -> String {
             Item::Dir => format!("dir        {path}/\n"),
             Item::File(b) => format!(
                 "file {:>6} {path}\n",
-                crate::report::human_size(b.len() as u64)
+                crate::model::size::human_size(b.len() as u64)
             ),
             Item::Generated(b) => format!(
                 "made {:>6} {path}  (written by rocm-doctor)\n",
-                crate::report::human_size(b.len() as u64)
+                crate::model::size::human_size(b.len() as u64)
             ),
             Item::Placeholder { len, why } => format!(
                 "name       {path}  (empty stand-in for {}: {why})\n",
-                crate::report::human_size(*len)
+                crate::model::size::human_size(*len)
             ),
             Item::Symlink(t) => format!("link       {path} -> {t}\n"),
         };

@@ -16,7 +16,7 @@ use crate::model::Severity;
 
 mod read;
 
-pub use read::{inputs, load, parse_node, stack_from_areas};
+pub use read::{inputs, load, parse_node};
 
 /// What a node's file was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,18 +30,7 @@ pub enum Input {
     Scan,
 }
 
-/// What makes two nodes alike: each list sorted, without duplicates.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct Stack {
-    /// Hardware gfx targets of the GPUs (`gfx?` when unknown).
-    pub gpu_targets: Vec<String>,
-    /// ROCm install versions (`?` when unknown).
-    pub rocm_versions: Vec<String>,
-    /// torch `__version__`s (`?` when unknown).
-    pub torch_versions: Vec<String>,
-    /// `VAR=value` of each GPU-target override.
-    pub overrides: Vec<String>,
-}
+pub use crate::snapshot::Stack;
 
 /// One finding on one node.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

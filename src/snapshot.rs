@@ -139,3 +139,67 @@ impl Snapshot {
         v
     }
 }
+
+/// What makes two machines alike, computed once from the facts and carried in `check --json`
+/// (`stack`) so that `fleet` reads it typed: each list sorted, without duplicates.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stack {
+    /// Hardware gfx targets of the GPUs the driver exposes to compute (KFD lists them;
+    /// `gfx?` when unknown). A GPU without a loaded driver has none.
+    pub gpu_targets: Vec<String>,
+    /// ROCm install versions (`?` when unknown).
+    pub rocm_versions: Vec<String>,
+    /// torch `__version__`s (`?` when unknown).
+    pub torch_versions: Vec<String>,
+    /// `VAR=value` of each GPU-target override.
+    pub overrides: Vec<String>,
+}
+
+impl Snapshot {
+    /// The machine's [`Stack`].
+    pub fn stack(&self) -> Stack {
+        let set = |mut v: Vec<String>| {
+            v.sort();
+            v.dedup();
+            v
+        };
+        let gpu_targets = self
+            .gpus()
+            .into_iter()
+            .filter(|g| g.node.is_some() || g.source == "rocminfo")
+            .map(|g| g.gfx_target.unwrap_or_else(|| "gfx?".into()))
+            .collect();
+        let rocm_versions = self
+            .rocm
+            .installs
+            .iter()
+            .map(|i| i.version.present().cloned().unwrap_or_else(|| "?".into()))
+            .collect();
+        let torch_versions = self
+            .python
+            .environments
+            .iter()
+            .flat_map(|e| &e.site_packages)
+            .filter_map(|sp| sp.torch.present())
+            .map(|t| {
+                t.version_py
+                    .present()
+                    .map(|v| v.version.clone())
+                    .unwrap_or_else(|| "?".into())
+            })
+            .collect();
+        let overrides = self
+            .env
+            .overrides
+            .iter()
+            .map(|o| format!("{}={}", o.var, o.value))
+            .collect();
+        Stack {
+            gpu_targets: set(gpu_targets),
+            rocm_versions: set(rocm_versions),
+            torch_versions: set(torch_versions),
+            overrides: set(overrides),
+        }
+    }
+}

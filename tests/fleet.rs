@@ -255,6 +255,12 @@ fn small_check(i: usize) -> String {
             {"name": "pytorch", "status": "ok", "summary": "torch 2.7.1+rocm6.4 in /opt/venv/lib/python3.12/site-packages"},
             {"name": "toolchain", "status": "ok", "summary": "LLVM 19 (/opt/rocm/llvm)"}
         ],
+        "stack": {
+            "gpu_targets": [gpu.rsplit_once(" (").unwrap().1.split(',').next().unwrap()],
+            "rocm_versions": [rocm.rsplit_once(' ').unwrap().1],
+            "torch_versions": ["2.7.1+rocm6.4"],
+            "overrides": []
+        },
         "findings": findings,
         "next": ["rocm-doctor verify"]
     })

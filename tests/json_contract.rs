@@ -71,6 +71,7 @@ struct Check {
     tool: Tool,
     root: String,
     areas: Vec<Area>,
+    stack: FleetStack,
     findings: Vec<Finding>,
     next: Vec<String>,
 }

@@ -10,7 +10,6 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::{Input, Node, NodeFinding, Skipped, Stack};
-use crate::diagnose;
 
 /// The files to read: files as given, directories walked for `*.json`, in path order.
 pub fn inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Skipped>) {
@@ -71,15 +70,9 @@ pub fn load(files: &[PathBuf]) -> (Vec<Node>, Vec<Skipped>) {
 struct Doc {
     schema_version: Option<u64>,
     hostname: Option<String>,
-    areas: Option<Vec<AreaIn>>,
+    stack: Option<Stack>,
     findings: Option<Vec<NodeFinding>>,
     scan: Option<IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-struct AreaIn {
-    name: String,
-    summary: String,
 }
 
 /// One node from the text of its file.
@@ -94,8 +87,8 @@ pub fn parse_node(file: &Path, text: &str) -> anyhow::Result<Node> {
         .filter(|h| !h.trim().is_empty())
         .or(stem)
         .unwrap_or_default();
-    let (input, stack, findings) = match (doc.areas, doc.findings) {
-        (Some(areas), Some(findings)) => {
+    let (input, stack, findings) = match (doc.stack, doc.findings) {
+        (Some(stack), Some(findings)) => {
             if doc.schema_version != Some(1) {
                 anyhow::bail!("check schema_version {:?} is not 1", doc.schema_version);
             }
@@ -104,19 +97,12 @@ pub fn parse_node(file: &Path, text: &str) -> anyhow::Result<Node> {
             } else {
                 Input::Check
             };
-            let pairs: Vec<(&str, &str)> = areas
-                .iter()
-                .map(|a| (a.name.as_str(), a.summary.as_str()))
-                .collect();
-            (input, stack_from_areas(&pairs), findings)
+            (input, stack, findings)
         }
         _ => {
             let snap = crate::snapshot::from_json(text)
-                .context("neither a check/report document (areas, findings) nor a scan")?;
-            let found = diagnose::check(&snap);
-            let areas = crate::report::check::areas(&snap, &found);
-            let pairs: Vec<(&str, &str)> =
-                areas.iter().map(|a| (a.name, a.summary.as_str())).collect();
+                .context("neither a check/report document (stack, findings) nor a scan")?;
+            let found = crate::plan::assess(&snap, Vec::new()).findings;
             let findings = found
                 .into_iter()
                 .map(|f| NodeFinding {
@@ -125,7 +111,7 @@ pub fn parse_node(file: &Path, text: &str) -> anyhow::Result<Node> {
                     title: f.title,
                 })
                 .collect();
-            (Input::Scan, stack_from_areas(&pairs), findings)
+            (Input::Scan, snap.stack(), findings)
         }
     };
     Ok(Node {
@@ -137,92 +123,26 @@ pub fn parse_node(file: &Path, text: &str) -> anyhow::Result<Node> {
     })
 }
 
-/// The stack named by `check`'s area summaries (`report::check::areas` writes them).
-pub fn stack_from_areas(areas: &[(&str, &str)]) -> Stack {
-    let summary = |name: &str| {
-        areas
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or("", |(_, s)| s)
-    };
-    let set = |mut v: Vec<String>| {
-        v.sort();
-        v.dedup();
-        v
-    };
-    // `Name (gfx1030, RDNA2); Name (gfx?)`: the target opens the last parenthesis.
-    let gpu_targets = summary("gpu")
-        .split("; ")
-        .filter_map(|g| g.rsplit_once(" (").map(|(_, t)| t))
-        .filter_map(|t| t.split([',', ')']).next())
-        .filter(|t| t.starts_with("gfx"))
-        .map(str::to_owned)
-        .collect();
-    // `VAR=value (source), …`, or `no HSA_OVERRIDE_GFX_VERSION`.
-    let overrides = summary("environment")
-        .split(", ")
-        .filter(|o| o.contains('=') && !o.starts_with("no "))
-        .map(|o| o.rsplit_once(" (").map_or(o, |(v, _)| v).to_owned())
-        .collect();
-    // `/opt/rocm-7.0.2 7.0.2-56, /usr (version unknown)`, or `no ROCm install found`.
-    let rocm = summary("rocm");
-    let rocm_versions = if rocm.starts_with("no ROCm") || rocm.is_empty() {
-        Vec::new()
-    } else {
-        rocm.split(", ")
-            .map(|i| match i.rsplit_once(' ') {
-                _ if i.ends_with("(version unknown)") => "?".to_owned(),
-                Some((_, v)) => v.to_owned(),
-                None => "?".to_owned(),
-            })
-            .collect()
-    };
-    // `torch 2.5.1+rocm6.2 in /venv/…, torch ? in …`.
-    let torch_versions = summary("pytorch")
-        .split(", ")
-        .filter_map(|t| t.strip_prefix("torch "))
-        .filter_map(|t| t.split(' ').next())
-        .map(str::to_owned)
-        .collect();
-    Stack {
-        gpu_targets: set(gpu_targets),
-        rocm_versions: set(rocm_versions),
-        torch_versions: set(torch_versions),
-        overrides: set(overrides),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn stacks_read_from_areas_match_the_snapshot() {
+    fn check_json_and_scan_json_give_the_same_typed_stack() {
         let s = crate::demo::snapshot();
-        let f = diagnose::check(&s);
-        let areas = crate::report::check::areas(&s, &f);
-        let pairs: Vec<(&str, &str)> = areas.iter().map(|a| (a.name, a.summary.as_str())).collect();
-        let st = stack_from_areas(&pairs);
+        let st = s.stack();
         assert_eq!(st.gpu_targets, ["gfx1010"]);
         assert_eq!(st.rocm_versions, ["7.0.2-56"]);
         assert_eq!(st.torch_versions, ["2.5.1+rocm6.2"]);
         assert_eq!(st.overrides, ["HSA_OVERRIDE_GFX_VERSION=10.3.0"]);
-        let none = stack_from_areas(&[
-            ("gpu", "no AMD GPU found"),
-            ("environment", "no HSA_OVERRIDE_GFX_VERSION"),
-            ("rocm", "no ROCm install found"),
-            ("pytorch", "no PyTorch found in 2 Python environments"),
-        ]);
-        assert_eq!(none, Stack::default());
-        let odd = stack_from_areas(&[
-            (
-                "gpu",
-                "AMD Radeon (TM) Graphics (gfx1036, RDNA2); X (gfx1100)",
-            ),
-            ("rocm", "/usr (version unknown), /opt/rocm-6.4.1 6.4.1"),
-        ]);
-        assert_eq!(odd.gpu_targets, ["gfx1036", "gfx1100"]);
-        assert_eq!(odd.rocm_versions, ["6.4.1", "?"]);
+        let mut check = Vec::new();
+        let f = crate::plan::assess(&s, Vec::new()).findings;
+        crate::report::check::write_json(&mut check, &s, &f, "").unwrap();
+        let from_check = parse_node(Path::new("a.json"), std::str::from_utf8(&check).unwrap());
+        let scan = serde_json::to_string(&s).unwrap();
+        let from_scan = parse_node(Path::new("a.json"), &scan);
+        assert_eq!(from_check.unwrap().stack, st);
+        assert_eq!(from_scan.unwrap().stack, st);
     }
 
     #[test]
@@ -231,11 +151,11 @@ mod tests {
         assert!(parse_node(p, "{").is_err());
         let e = parse_node(p, "{}").unwrap_err();
         assert!(format!("{e:#}").contains("neither a check"), "{e:#}");
-        let e = parse_node(p, r#"{"schema_version":9,"areas":[],"findings":[]}"#).unwrap_err();
+        let e = parse_node(p, r#"{"schema_version":9,"stack":{"gpu_targets":[],"rocm_versions":[],"torch_versions":[],"overrides":[]},"findings":[]}"#).unwrap_err();
         assert!(format!("{e:#}").contains("schema_version"), "{e:#}");
         let n = parse_node(
             p,
-            r#"{"schema_version":1,"hostname":"gpu07","areas":[],"findings":[]}"#,
+            r#"{"schema_version":1,"hostname":"gpu07","stack":{"gpu_targets":[],"rocm_versions":[],"torch_versions":[],"overrides":[]},"findings":[]}"#,
         )
         .unwrap();
         assert_eq!((n.name.as_str(), n.input), ("gpu07", Input::Check));

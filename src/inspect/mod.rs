@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 pub use analyze::AnalyzeOptions;
-pub use model::{FileReport, InspectResult, Kind};
+pub use model::{targets_of, FileReport, InspectResult, Kind};
 
 use walk::Found;
 

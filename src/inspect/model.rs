@@ -143,3 +143,23 @@ pub struct EntryContent {
     /// Why the entry could not be read.
     pub error: Option<String>,
 }
+
+/// Every GPU target in a file's bundles (and its code object), sorted in natural order.
+pub fn targets_of(f: &FileReport) -> Vec<String> {
+    let mut targets: Vec<String> = f
+        .bundles
+        .iter()
+        .flat_map(|b| b.bundle.entries.iter())
+        .filter_map(|e| e.target_id.clone())
+        .chain(
+            f.code_object
+                .iter()
+                .filter_map(|c| c.target.as_ref().map(|t| t.target_id())),
+        )
+        .collect();
+    targets.sort_by(|a, b| {
+        crate::model::gfx::target_order(a).cmp(&crate::model::gfx::target_order(b))
+    });
+    targets.dedup();
+    targets
+}

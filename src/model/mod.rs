@@ -3,7 +3,9 @@
 //! application; gfx targets are `rocm_formats::gfx::GfxTarget`.
 
 pub mod finding;
+pub mod gfx;
 pub mod observed;
+pub mod size;
 pub mod solution;
 
 pub use finding::{Category, Evidence, Finding, Layer, Remedy, Severity};

@@ -31,8 +31,9 @@ pub use parse::{
 };
 
 use crate::inspect::analyze::{analyze, kind_of_head, AnalyzeOptions};
+use crate::inspect::targets_of;
 use crate::inspect::{FileReport, Kind};
-use crate::report::{target_order, targets_of};
+use crate::model::gfx::target_order;
 use crate::root::Root;
 use crate::snapshot::Observed;
 

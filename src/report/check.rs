@@ -184,6 +184,8 @@ struct Document<'a> {
     tool: super::inspect_json::Tool,
     root: &'a str,
     areas: Vec<Area>,
+    /// What fleet groups nodes by, typed (not read back from `areas`' display text).
+    stack: crate::snapshot::Stack,
     findings: Vec<findings_json::FindingWire<'a>>,
     next: Vec<String>,
 }
@@ -205,6 +207,7 @@ pub fn write_json(
         },
         root: &s.root,
         areas: areas(s, findings),
+        stack: s.stack(),
         findings: findings_json::wire(findings),
         next: next_commands(findings, source_flag),
     };
