@@ -60,7 +60,6 @@ pub struct TorchRelease {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
-    index: Vec<WheelIndex>,
     release: Vec<TorchRelease>,
 }
 
@@ -71,9 +70,43 @@ fn data() -> &'static File {
     })
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenIndex {
+    name: String,
+    rocm: String,
+    url: String,
+    #[serde(default)]
+    arches: Option<Vec<String>>,
+    upstream_file: String,
+    #[allow(dead_code)]
+    commit: String,
+    #[allow(dead_code)]
+    read: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenFile {
+    index: Vec<GenIndex>,
+}
+
 /// Every index, oldest first.
 pub fn indexes() -> &'static [WheelIndex] {
-    &data().index
+    static DATA: OnceLock<Vec<WheelIndex>> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let f: GenFile = super::generated::parse("torch_indexes.toml");
+        f.index
+            .into_iter()
+            .map(|i| WheelIndex {
+                name: i.name,
+                rocm: i.rocm,
+                url: i.url,
+                arches: i.arches,
+                source: i.upstream_file,
+            })
+            .collect()
+    })
 }
 
 /// Every release row, oldest first.
