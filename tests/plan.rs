@@ -187,7 +187,7 @@ fn rx7900xtx_with_a_half_removed_rocm_gets_packages() {
     let p = candidate(&d, "packages");
     assert!(p["steps"]
         .to_string()
-        .contains("repo.radeon.com/rocm/apt/6.3.3"));
+        .contains("repo.radeon.com/rocm/apt/7.2.4"));
     assert_eq!(p["stability"], "official");
     assert_eq!(p["needs_root"], true);
 }

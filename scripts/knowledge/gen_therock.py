@@ -121,7 +121,8 @@ def main() -> int:
         "# [device-gfx...] extra for it, and the legacy per-family index (legacy = superseded by the\n"
         "# multi-arch index). [[release]]: one per version named by a release tag (ref_kind = tag) or,\n"
         "# when no tag names it, a release branch (ref_kind = branch: the version the branch is\n"
-        "# building, not proof of a publication), with the install layout its packaging scripts use.\n"
+        "# building, not proof of a publication), with the install layout its packaging scripts use\n"
+        "# (native_install_dir: the default prefix with the -<major>.<minor> the packaging appends).\n"
         "# ref_commit_date is the date of that commit, not a release date.\n",
         "\n[index]\n"
         f"url = {c.q(index)}\n"
@@ -159,6 +160,10 @@ def main() -> int:
         m = re.search(r'^DEFAULT_INSTALL_PREFIX\s*=\s*"([^"]+)"', bp, re.M)
         if m:
             lines.append(f"native_prefix = {c.q(m.group(1))}")
+            # The packaging appends "-<major>.<minor>" to the default prefix (/opt/rocm/core-7.12).
+            if re.search(r'prefix\}?"?\s*(\+\s*"-"\s*\+\s*|-\{)modified_rocm_version', bp):
+                mm = ".".join(version.split(".")[:2])
+                lines.append(f"native_install_dir = {c.q(m.group(1) + '-' + mm)}")
         pj = c.git_show(g, rsha, PACKAGE_JSON)
         if pj:
             names = [p.get("Package", "") for p in json.loads(pj)]

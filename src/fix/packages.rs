@@ -229,10 +229,11 @@ mod tests {
 
     #[test]
     fn releases_come_from_official_support_or_a_working_stand_in() {
-        assert_eq!(release_for("gfx1030"), Some(("6.3.3".into(), None)));
+        // The compatibility matrix lists gfx1030 through the 7.2 line (knowledge::gfx_support).
+        assert_eq!(release_for("gfx1030"), Some(("7.2.4".into(), None)));
         assert_eq!(
             release_for("gfx1031"),
-            Some(("6.3.3".into(), Some("10.3.0".into())))
+            Some(("7.2.4".into(), Some("10.3.0".into())))
         );
         assert_eq!(
             release_for("gfx1010"),

@@ -77,7 +77,8 @@ pub struct PointRelease {
     /// LLVM major of its compiler, where a source gives it (the matrix's llvm-project version,
     /// or the clang ident of rocm_llvm.toml); `None` = unknown.
     pub llvm_major: Option<u32>,
-    /// Where native packages install it: `/opt/rocm-7.0.2`, `/opt/rocm`, `/opt/rocm/core`.
+    /// Where native packages install it: `/opt/rocm-7.0.2` (classic), `/opt/rocm` (TheRock 7.9,
+    /// 7.10), `/opt/rocm/core-7.14` (TheRock 7.11 on); `unknown` where not read.
     pub install_dir: String,
     /// Native package name prefix (`rocm-`, `amdrocm-`) where read.
     pub native_package_prefix: Option<String>,
@@ -192,7 +193,11 @@ pub fn point_releases() -> &'static [PointRelease] {
                 date: None,
                 official_gfx: None,
                 llvm_major: None,
-                install_dir: t.native_prefix.clone().unwrap_or_else(|| "unknown".into()),
+                install_dir: t
+                    .native_install_dir
+                    .clone()
+                    .or_else(|| t.native_prefix.clone())
+                    .unwrap_or_else(|| "unknown".into()),
                 native_package_prefix: t.native_package_prefix.clone(),
                 python_packages: t.python_packages.clone(),
                 therock_ready: t.release_ready.clone(),
@@ -352,7 +357,7 @@ mod tests {
         // TheRock releases: layout read, LLVM and official list unknown.
         let p = point_release("7.14.0").unwrap();
         assert_eq!(p.stream, Stream::TheRock);
-        assert_eq!(p.install_dir, "/opt/rocm/core");
+        assert_eq!(p.install_dir, "/opt/rocm/core-7.14");
         assert_eq!(p.native_package_prefix.as_deref(), Some("amdrocm-"));
         assert!(p.python_packages.iter().any(|x| x == "rocm-sdk-device"));
         assert!(p.llvm_major.is_none() && p.official_gfx.is_none());

@@ -88,6 +88,10 @@ pub struct Release {
     /// Native package install prefix (`/opt/rocm/core`).
     #[serde(default)]
     pub native_prefix: Option<String>,
+    /// Where the native packages install: the prefix plus the `-<major>.<minor>` the packaging
+    /// appends (`/opt/rocm/core-7.14`); absent where the packaging does not append one.
+    #[serde(default)]
+    pub native_install_dir: Option<String>,
     /// Native package name prefix (`amdrocm-`).
     #[serde(default)]
     pub native_package_prefix: Option<String>,
@@ -215,5 +219,9 @@ mod tests {
         assert!(r.iter().any(|x| x.rocm.starts_with("10.")));
         let r714 = r.iter().find(|x| x.rocm == "7.14.0").unwrap();
         assert_eq!(r714.native_prefix.as_deref(), Some("/opt/rocm/core"));
+        assert_eq!(
+            r714.native_install_dir.as_deref(),
+            Some("/opt/rocm/core-7.14")
+        );
     }
 }

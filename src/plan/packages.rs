@@ -172,7 +172,7 @@ mod tests {
         assert!(c
             .steps
             .iter()
-            .any(|s| s.contains("repo.radeon.com/rocm/apt/6.3.3")));
+            .any(|s| s.contains("repo.radeon.com/rocm/apt/7.2.4")));
         assert_eq!(c.env, ["HSA_OVERRIDE_GFX_VERSION=10.3.0"]);
         assert!(c.notes.iter().any(|n| n.contains("Debian family")));
     }
