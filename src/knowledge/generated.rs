@@ -274,6 +274,17 @@ mod tests {
         }
     }
 
+    /// What a hand edit looks like to the check above: any change to the body breaks the hash.
+    #[test]
+    fn a_hand_edit_is_caught() {
+        let (_, text) = TABLES[0];
+        let edited = text.replacen("gfx1030", "gfx1031", 1);
+        let (h, body) = split(&edited).unwrap();
+        assert_ne!(sha256(body.as_bytes()), h.body_sha256);
+        let no_header = text.replacen(": do not edit by hand.", "", 1);
+        assert!(split(&no_header).is_none());
+    }
+
     #[test]
     fn as_of_is_the_newest_read_date() {
         let d = as_of();

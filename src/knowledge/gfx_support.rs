@@ -476,6 +476,11 @@ mod tests {
         // TheRock-era releases: no official list read.
         assert_eq!(t.official_in("7.14.0"), Support::Unknown);
         assert_eq!(newest_official("gfx1100").unwrap().0.rocm, "7.2");
+        // RX 7900 XTX on ROCm 6.4.0 is an officially supported stack.
+        assert_eq!(
+            target("gfx1100").unwrap().official_in("6.4.0"),
+            Support::Yes
+        );
         let t = target("gfx1201").unwrap();
         assert_eq!(t.official_in("6.4.0"), Support::No);
         assert_eq!(t.official_in("6.4.1"), Support::Yes);
