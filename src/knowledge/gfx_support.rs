@@ -176,10 +176,12 @@ fn matrix_entry(gfx: &str, releases: &[&rocm::PointRelease]) -> Option<String> {
             .as_ref()
             .is_some_and(|g| g.iter().any(|x| x == gfx))
     };
-    let first = releases.iter().position(|r| lists(&r))?;
-    if !releases[first..].iter().all(|r| lists(&r)) {
-        // Listed, then dropped inside the line: name each listing release's line only if
-        // the first one lists it; the tables do not show such a case today.
+    let first = releases.iter().position(lists)?;
+    if !releases[first..].iter().all(lists) {
+        // Listed and then dropped within a line: neither a line nor a from-release entry says
+        // that. Keep the line when its first release lists the target; the test
+        // `official_lines_of_the_matrix_come_from_the_matrix` then fails for the dropped
+        // releases and asks for a look (no such case in the matrix read).
         return (first == 0).then(|| releases[0].line.clone());
     }
     Some(if first == 0 {
