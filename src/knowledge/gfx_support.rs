@@ -385,7 +385,8 @@ mod tests {
         // Every target the matrix lists has a row, and the row says so.
         for (line, releases) in matrix_lines() {
             for r in releases {
-                for g in r.official_gfx.as_ref().unwrap() {
+                let listed = r.official_gfx.as_ref().unwrap();
+                for g in listed {
                     let t = target(g).unwrap_or_else(|| panic!("{g} has no row"));
                     assert_eq!(
                         t.official_in(&r.rocm),
@@ -393,6 +394,12 @@ mod tests {
                         "{g} {} ({line})",
                         r.rocm
                     );
+                }
+                // ... and a target the release does not list is not official in it.
+                for t in all().iter().filter(|t| !listed.contains(&t.gfx)) {
+                    if rocm_line(&r.rocm).is_some() {
+                        assert_eq!(t.official_in(&r.rocm), Support::No, "{} {}", t.gfx, r.rocm);
+                    }
                 }
             }
         }
