@@ -147,13 +147,77 @@ struct File {
     target: Vec<GfxSupport>,
 }
 
-/// Every target row, in file order.
+fn hand_rows() -> Vec<GfxSupport> {
+    let f: File = super::parse_embedded("gfx_support.toml", include_str!("data/gfx_support.toml"));
+    f.target
+}
+
+/// The release lines the generated compatibility matrix covers (`6.0` … `7.2`), each with its
+/// point releases as the matrix lists them, oldest first.
+pub fn matrix_lines() -> Vec<(&'static str, Vec<&'static rocm::PointRelease>)> {
+    let mut out: Vec<(&'static str, Vec<&'static rocm::PointRelease>)> = Vec::new();
+    for r in rocm::point_releases()
+        .iter()
+        .filter(|r| r.stream == rocm::Stream::Classic && r.official_gfx.is_some())
+    {
+        match out.last_mut() {
+            Some((line, v)) if *line == r.line => v.push(r),
+            _ => out.push((r.line.as_str(), vec![r])),
+        }
+    }
+    out
+}
+
+/// What the matrix says of `gfx` in one line: the line (every release lists it), the first
+/// point release that lists it when later ones all do, or nothing.
+fn matrix_entry(gfx: &str, releases: &[&rocm::PointRelease]) -> Option<String> {
+    let lists = |r: &&rocm::PointRelease| {
+        r.official_gfx
+            .as_ref()
+            .is_some_and(|g| g.iter().any(|x| x == gfx))
+    };
+    let first = releases.iter().position(lists)?;
+    if !releases[first..].iter().all(lists) {
+        // Listed and then dropped within a line: neither a line nor a from-release entry says
+        // that. Keep the line when its first release lists the target; the test
+        // `official_lines_of_the_matrix_come_from_the_matrix` then fails for the dropped
+        // releases and asks for a look (no such case in the matrix read).
+        return (first == 0).then(|| releases[0].line.clone());
+    }
+    Some(if first == 0 {
+        releases[0].line.clone()
+    } else {
+        releases[first].rocm.clone()
+    })
+}
+
+/// Every target row, in file order. `official` and `official_unknown` for the lines the
+/// generated compatibility matrix covers come from the matrix, not from the hand file.
 pub fn all() -> &'static [GfxSupport] {
     static DATA: OnceLock<Vec<GfxSupport>> = OnceLock::new();
     DATA.get_or_init(|| {
-        let f: File =
-            super::parse_embedded("gfx_support.toml", include_str!("data/gfx_support.toml"));
-        f.target
+        let lines = matrix_lines();
+        let mut rows = hand_rows();
+        for t in &mut rows {
+            let covered = |e: &String| {
+                let l = rocm_line(e).unwrap_or(e.as_str());
+                lines.iter().any(|(line, _)| *line == l)
+            };
+            t.official.retain(|e| !covered(e));
+            t.official_unknown.retain(|e| !covered(e));
+            for (_, releases) in &lines {
+                if let Some(e) = matrix_entry(&t.gfx, releases) {
+                    t.official.push(e);
+                }
+            }
+            if let Some((_, releases)) = lines.first() {
+                let src = releases[0].source.clone();
+                if !t.official_sources.contains(&src) {
+                    t.official_sources.push(src);
+                }
+            }
+        }
+        rows
     })
 }
 
@@ -236,6 +300,8 @@ mod tests {
 
     const FAMILIES: &[&str] = &[
         "GCN5", "CDNA", "CDNA2", "CDNA3", "CDNA4", "RDNA1", "RDNA2", "RDNA3", "RDNA3.5", "RDNA4",
+        // gfx1250: TheRock's list calls it an Instinct CDNA part without a generation.
+        "unknown",
     ];
 
     #[test]
@@ -243,8 +309,8 @@ mod tests {
         let want = [
             "gfx900", "gfx906", "gfx908", "gfx90a", "gfx942", "gfx950", "gfx1010", "gfx1011",
             "gfx1012", "gfx1013", "gfx1030", "gfx1031", "gfx1032", "gfx1033", "gfx1034", "gfx1035",
-            "gfx1036", "gfx1100", "gfx1101", "gfx1102", "gfx1103", "gfx1150", "gfx1151", "gfx1200",
-            "gfx1201",
+            "gfx1036", "gfx1100", "gfx1101", "gfx1102", "gfx1103", "gfx1150", "gfx1151", "gfx1152",
+            "gfx1153", "gfx1200", "gfx1201", "gfx1250",
         ];
         for g in want {
             assert!(target(g).is_some(), "{g} missing");
@@ -304,6 +370,41 @@ mod tests {
         }
     }
 
+    /// The hand file leaves the lines the matrix covers to the matrix.
+    #[test]
+    fn official_lines_of_the_matrix_come_from_the_matrix() {
+        let lines: Vec<&str> = matrix_lines().iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines.first(), Some(&"6.0"));
+        assert!(lines.contains(&"6.4") && lines.contains(&"7.2"));
+        for t in hand_rows() {
+            for e in t.official.iter().chain(&t.official_unknown) {
+                let l = rocm_line(e).unwrap_or(e);
+                assert!(!lines.contains(&l), "{}: {e} is the matrix's to say", t.gfx);
+            }
+        }
+        // Every target the matrix lists has a row, and the row says so.
+        for (line, releases) in matrix_lines() {
+            for r in releases {
+                let listed = r.official_gfx.as_ref().unwrap();
+                for g in listed {
+                    let t = target(g).unwrap_or_else(|| panic!("{g} has no row"));
+                    assert_eq!(
+                        t.official_in(&r.rocm),
+                        Support::Yes,
+                        "{g} {} ({line})",
+                        r.rocm
+                    );
+                }
+                // ... and a target the release does not list is not official in it.
+                for t in all().iter().filter(|t| !listed.contains(&t.gfx)) {
+                    if rocm_line(&r.rocm).is_some() {
+                        assert_eq!(t.official_in(&r.rocm), Support::No, "{} {}", t.gfx, r.rocm);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn overrides_name_their_stand_in() {
         let mut seen = 0;
@@ -347,10 +448,12 @@ mod tests {
             (g.accepted_by(7), g.accepted_by(8)),
             (Support::Unknown, Support::Yes)
         );
-        // Every row was accepted by the newest LLVM tried (22).
+        // Every load-tested row was accepted by the newest LLVM tried (22); gfx1152, gfx1153
+        // and gfx1250 were not load-tested.
         assert!(all()
             .iter()
-            .all(|t| t.first_llvm.accepted_by(22) == Support::Yes));
+            .all(|t| t.first_llvm == FirstLlvm::Unknown
+                || t.first_llvm.accepted_by(22) == Support::Yes));
     }
 
     #[test]
@@ -361,14 +464,32 @@ mod tests {
         );
         let t = target("gfx1031:xnack-").expect("features are ignored");
         assert_eq!(t.gfx, "gfx1031");
-        assert_eq!(t.official_in("7.0.2"), Support::Unknown);
+        assert_eq!(t.official_in("7.0.2"), Support::No);
         assert_eq!(t.official_in("6.2.4"), Support::No);
         assert_eq!(t.stand_in.as_ref().unwrap().verdict, Verdict::Works);
         let t = target("gfx1030").unwrap();
         assert_eq!(t.official_in("rocm6.2.4"), Support::Yes);
         assert_eq!(t.official_in("5.7"), Support::Yes);
-        assert_eq!(t.official_in("7.0.2"), Support::Unknown);
+        assert_eq!(t.official_in("7.0.2"), Support::Yes);
+        assert_eq!(t.official_in("7.2.0"), Support::Yes);
         assert_eq!(t.official_in("4.5"), Support::Unknown);
+        let t = target("gfx1101").unwrap();
+        assert_eq!(t.official_in("6.4.0"), Support::No);
+        assert_eq!(t.official_in("6.4.1"), Support::Yes);
+        assert_eq!(t.official_in("7.1.1"), Support::Yes);
+        let t = target("gfx950").unwrap();
+        assert_eq!(t.official_in("6.4.3"), Support::No);
+        assert_eq!(t.official_in("7.0.0"), Support::Yes);
+        let t = target("gfx1151").unwrap();
+        assert_eq!(t.official_in("7.2.0"), Support::No);
+        // TheRock-era releases: no official list read.
+        assert_eq!(t.official_in("7.14.0"), Support::Unknown);
+        assert_eq!(newest_official("gfx1100").unwrap().0.rocm, "7.2");
+        // RX 7900 XTX on ROCm 6.4.0 is an officially supported stack.
+        assert_eq!(
+            target("gfx1100").unwrap().official_in("6.4.0"),
+            Support::Yes
+        );
         let t = target("gfx1201").unwrap();
         assert_eq!(t.official_in("6.4.0"), Support::No);
         assert_eq!(t.official_in("6.4.1"), Support::Yes);

@@ -60,7 +60,6 @@ pub struct TorchRelease {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
-    index: Vec<WheelIndex>,
     release: Vec<TorchRelease>,
 }
 
@@ -71,9 +70,43 @@ fn data() -> &'static File {
     })
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenIndex {
+    name: String,
+    rocm: String,
+    url: String,
+    #[serde(default)]
+    arches: Option<Vec<String>>,
+    upstream_file: String,
+    #[allow(dead_code)]
+    commit: String,
+    #[allow(dead_code)]
+    read: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenFile {
+    index: Vec<GenIndex>,
+}
+
 /// Every index, oldest first.
 pub fn indexes() -> &'static [WheelIndex] {
-    &data().index
+    static DATA: OnceLock<Vec<WheelIndex>> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let f: GenFile = super::generated::parse("torch_indexes.toml");
+        f.index
+            .into_iter()
+            .map(|i| WheelIndex {
+                name: i.name,
+                rocm: i.rocm,
+                url: i.url,
+                arches: i.arches,
+                source: i.upstream_file,
+            })
+            .collect()
+    })
 }
 
 /// Every release row, oldest first.
@@ -122,6 +155,33 @@ fn major_minor(v: &str) -> Option<(u32, u32)> {
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
+/// Whether a torch version (`2.14.0+rocm7.14`, `2.14`) is newer than every release row: answers
+/// about it are then beyond what the knowledge covers, and should say so.
+pub fn beyond_knowledge(version: &str) -> bool {
+    let Some(v) = version.trim().split('+').next().and_then(major_minor) else {
+        return false;
+    };
+    releases()
+        .iter()
+        .filter_map(|r| major_minor(&r.torch))
+        .all(|known| v > known)
+}
+
+/// Whether a ROCm wheel index (`rocm7.14`, or a wheel `2.14.0+rocm7.14`) is newer than every
+/// index the knowledge lists.
+pub fn index_beyond_knowledge(name: &str) -> bool {
+    let name = name.trim();
+    let name = rocm_index_of(name).unwrap_or(name);
+    let key = |v: &str| -> Vec<u32> {
+        v.trim_start_matches("rocm")
+            .split('.')
+            .map(|p| p.parse().unwrap_or(0))
+            .collect()
+    };
+    let want = key(name);
+    indexes().iter().all(|i| key(&i.rocm) < want)
+}
+
 /// Whether a release supports a Python (`3.12`, `3.12.4`, `3.13t` for free-threaded):
 /// `Yes` within the matrix range, `Unknown` when the matrix calls it experimental.
 pub fn python_ok(release: &TorchRelease, python: &str) -> Support {
@@ -156,6 +216,20 @@ pub fn python_ok(release: &TorchRelease, python: &str) -> Support {
 mod tests {
     use super::super::gfx_support::{self, rocm_line};
     use super::*;
+
+    #[test]
+    fn newer_than_the_knowledge_is_said_so() {
+        assert!(beyond_knowledge("99.1.0+rocm7.14") && !beyond_knowledge("2.5.1+rocm6.2"));
+        assert!(!beyond_knowledge("not a version"));
+        assert!(index_beyond_knowledge("rocm99.0") && index_beyond_knowledge("3.0.0+rocm99.1"));
+        assert!(!index_beyond_knowledge("rocm7.2") && !index_beyond_knowledge("rocm6.2.4"));
+        // The generated index rows keep uv's arch lists.
+        assert!(index_arches("rocm7.2")
+            .unwrap()
+            .iter()
+            .any(|g| g == "gfx1151"));
+        assert!(indexes().iter().all(|i| i.source.contains("/blob/")));
+    }
 
     #[test]
     fn rows_are_sourced_unique_and_cross_referenced() {

@@ -68,10 +68,12 @@ pub(super) struct Machine {
     pub distro: Distro,
     pub blockers: Vec<String>,
     pub notes: Vec<String>,
-    pub rocm_problems: usize,
     /// `ROCR_VISIBLE_DEVICES` that keeps only the planned GPU in the runtime, when another GPU
     /// (an iGPU) sits beside it.
     pub visible_devices: Option<String>,
+    /// An error finding at a layer system packages change (runtime, libraries, toolchain):
+    /// only then may a plan replace the installed ROCm.
+    pub rocm_error: Option<String>,
 }
 
 fn major_minor(v: &str) -> String {
@@ -229,8 +231,20 @@ pub(super) fn read(snapshot: &Snapshot, findings: &[Finding]) -> Subject {
         _ => None,
     };
 
+    let rocm_error = findings
+        .iter()
+        .find(|f| {
+            f.severity == Severity::Error
+                && matches!(
+                    f.layer,
+                    Layer::Runtime | Layer::LibraryBuild | Layer::CompilerToolchain
+                )
+        })
+        .map(|f| f.code.clone());
+
     Subject::Gpu(Box::new(Machine {
         visible_devices,
+        rocm_error,
         row: gfx_support::target(&gfx),
         gfx,
         name: first.marketing_name.clone(),
@@ -247,7 +261,6 @@ pub(super) fn read(snapshot: &Snapshot, findings: &[Finding]) -> Subject {
         distro,
         blockers,
         notes,
-        rocm_problems: snapshot.rocm.problems.len(),
     }))
 }
 
@@ -340,10 +353,10 @@ impl Machine {
             .set_override
             .as_ref()
             .is_none_or(|o| o.reports.as_deref() == Some(self.gfx.as_str()));
+        // Scan problems (a dangling link) count only when a rule made an error of them.
         self.carries(&self.gfx)
             && own_target
             && self.blockers.is_empty()
-            && self.rocm_problems == 0
             && !findings.iter().any(|f| f.severity == Severity::Error)
     }
 }

@@ -55,6 +55,27 @@ pub(super) fn packages(m: &Machine) -> Candidate {
         );
         return Candidate::not_viable(Solution::Packages, title, why, official_evidence(m));
     }
+    // Replacing an installed ROCm of unknown or other version is a removal: only an error
+    // finding at a layer the packages change justifies it.
+    let installed: Vec<String> = m
+        .installs
+        .iter()
+        .filter(|i| i.layout != "pip")
+        .map(|i| {
+            format!(
+                "{} ({})",
+                i.path,
+                i.version.as_deref().unwrap_or("version unknown")
+            )
+        })
+        .collect();
+    if !installed.is_empty() && m.rocm_error.is_none() {
+        let why = format!(
+            "ROCm is installed ({}) and no error finding at the runtime, library or toolchain layer calls for replacing it; a working stack is left as it is",
+            installed.join(", ")
+        );
+        return Candidate::not_viable(Solution::Packages, title, why, official_evidence(m));
+    }
     let mut c = Candidate::new(
         Solution::Packages,
         format!("ROCm {version} packages (release line {})", rel.rocm),
@@ -164,10 +185,41 @@ pub(super) fn packages(m: &Machine) -> Candidate {
 mod tests {
     use super::super::{plan, Candidate, Level, Plan, Verdict};
 
-    fn at(name: &str) -> Plan {
+    fn snap(name: &str) -> crate::snapshot::Snapshot {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/roots");
         let root = crate::root::Root::new(dir.join(name));
-        plan(&crate::probe::take(&root, &Default::default()), &[])
+        crate::probe::take(&root, &Default::default())
+    }
+
+    /// The plan for a scenario whose installed ROCm an error finding condemns.
+    fn at(name: &str) -> Plan {
+        let broken = crate::model::Finding {
+            code: "rocm-lacks-gpu-target".into(),
+            category: crate::model::Category::MissingKernelsForArch,
+            severity: crate::model::Severity::Error,
+            title: "t".into(),
+            evidence: Vec::new(),
+            why: String::new(),
+            layer: crate::model::Layer::Runtime,
+            other_layers: String::new(),
+            remedies: Vec::new(),
+            sources: Vec::new(),
+        };
+        plan(&snap(name), &[broken])
+    }
+
+    #[test]
+    fn an_installed_rocm_is_replaced_only_when_an_error_calls_for_it() {
+        for name in ["rx7900xtx", "rx6700xt-override", "mi210-pair"] {
+            let p = plan(&snap(name), &[]);
+            let c = packages(&p);
+            assert!(!c.is_offered(), "{name}");
+            assert!(
+                c.verdict.reason().unwrap().contains("left as it is"),
+                "{name}"
+            );
+            assert!(packages(&at(name)).is_offered(), "{name}");
+        }
     }
 
     fn packages(p: &Plan) -> &Candidate {
@@ -193,7 +245,7 @@ mod tests {
         assert!(c
             .steps
             .iter()
-            .any(|s| s.contains("repo.radeon.com/rocm/apt/6.3.3")));
+            .any(|s| s.contains("repo.radeon.com/rocm/apt/7.2.4")));
         assert_eq!(c.env, ["HSA_OVERRIDE_GFX_VERSION=10.3.0"]);
         assert!(c.notes.iter().any(|n| n.contains("Debian family")));
     }
