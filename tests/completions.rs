@@ -43,3 +43,16 @@ fn the_man_page_is_roff_with_each_command() {
     }
     assert!(text.contains("fail\\-on") || text.contains("fail-on"));
 }
+
+#[test]
+fn version_names_the_git_revision_and_the_knowledge_date() {
+    let out = common::doctor(&["--version"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("rocm-doctor 0."), "{text}");
+    let date = rocm_doctor::knowledge::as_of();
+    assert!(date.len() == 10 && date.starts_with("20"), "{date}");
+    assert!(text.contains(&format!("knowledge as of {date}")), "{text}");
+    assert!(text.contains("(git "), "{text}");
+    let check = common::doctor(&["check", "--demo"]);
+    assert!(String::from_utf8_lossy(&check.stdout).contains(&format!("Knowledge as of {date}")));
+}

@@ -100,7 +100,24 @@ pub enum Command {
 
 /// Parses the process arguments (exits with usage on error, as clap does).
 pub fn parse() -> Cli {
-    Cli::parse()
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().version(version_line()).get_matches();
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    }
+}
+
+/// `0.1.0 (git 1c93769a0b2c, knowledge as of 2026-12-07)`: what `--version` prints, so a
+/// report says which build and which knowledge answered.
+pub fn version_line() -> &'static str {
+    let s = format!(
+        "{} (git {}, knowledge as of {})",
+        env!("CARGO_PKG_VERSION"),
+        env!("ROCM_DOCTOR_GIT_REV"),
+        crate::knowledge::as_of()
+    );
+    Box::leak(s.into_boxed_str())
 }
 
 /// Runs the parsed command and returns the exit code.

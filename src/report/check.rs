@@ -260,5 +260,13 @@ pub fn write_text(
     for c in next_commands(findings, source_flag) {
         writeln!(out, "  {c}")?;
     }
+    writeln!(
+        out,
+        "\n{}",
+        style.dim(&format!(
+            "Knowledge as of {}: releases, targets and wheels newer than that are unknown to it.",
+            crate::knowledge::as_of()
+        ))
+    )?;
     Ok(())
 }

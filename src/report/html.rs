@@ -105,8 +105,9 @@ pub fn write(
     )?;
     writeln!(
         out,
-        "<footer>rocm-doctor {} · <code>rocm-doctor report --format html{}</code></footer>\n</body></html>",
+        "<footer>rocm-doctor {} · knowledge as of {} · <code>rocm-doctor report --format html{}</code></footer>\n</body></html>",
         env!("CARGO_PKG_VERSION"),
+        crate::knowledge::as_of(),
         escape(source_flag)
     )
 }

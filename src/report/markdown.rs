@@ -76,8 +76,9 @@ pub fn write(
     writeln!(out, "{fence}json\n{scan}\n{fence}\n\n</details>\n")?;
     writeln!(
         out,
-        "<sub>rocm-doctor {} · <code>rocm-doctor report --format md{}</code></sub>",
+        "<sub>rocm-doctor {} · knowledge as of {} · <code>rocm-doctor report --format md{}</code></sub>",
         env!("CARGO_PKG_VERSION"),
+        crate::knowledge::as_of(),
         text(source_flag)
     )
 }
