@@ -242,3 +242,66 @@ fn bad_properties_are_malformed_not_fatal() {
     assert_eq!(p.gpus.len(), 1);
     assert_eq!(p.gpus[0].kfd_node.as_deref(), Some("1"));
 }
+
+/// A copy of a scenario tree in a temporary directory, symlinks kept.
+fn copy_of(name: &str) -> tempfile::TempDir {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/roots")
+        .join(name);
+    let tmp = tempfile::tempdir().unwrap();
+    let ok = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", src.display()))
+        .arg(tmp.path())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    tmp
+}
+
+#[test]
+fn one_gpu_seen_by_kfd_drm_and_pci_is_one_record_without_addresses() {
+    // Neither KFD (no location_id) nor DRM (no PCI_SLOT_NAME) names the PCI address: the device
+    // id, unique on this machine, still joins them to the PCI function.
+    let tmp = copy_of("rx5600xt-rocm702");
+    let props = tmp
+        .path()
+        .join("sys/class/kfd/kfd/topology/nodes/1/properties");
+    let text = std::fs::read_to_string(&props).unwrap();
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.starts_with("location_id") && !l.starts_with("domain"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&props, kept).unwrap();
+    let uevent = tmp
+        .path()
+        .join("sys/devices/pci0000:00/0000:03:00.0/uevent");
+    if let Ok(u) = std::fs::read_to_string(&uevent) {
+        let kept: String = u
+            .lines()
+            .filter(|l| !l.starts_with("PCI_SLOT_NAME"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&uevent, kept).unwrap();
+    }
+    let p = probe(&Root::new(tmp.path()));
+    assert_eq!(p.gpus.len(), 1, "{:#?}", p.gpus);
+    let g = &p.gpus[0];
+    assert!(g.kfd_node.is_some() && g.card.is_some(), "{g:#?}");
+    assert_eq!(g.driver.as_deref(), Some("amdgpu"));
+    assert!(
+        !p.problems.iter().any(|x| x.contains("no driver bound")),
+        "{:?}",
+        p.problems
+    );
+    // Without the PCI listing too, KFD alone still names the driver: it only lists amdgpu GPUs.
+    std::fs::remove_dir_all(tmp.path().join("sys/bus/pci")).ok();
+    let p = probe(&Root::new(tmp.path()));
+    assert!(
+        !p.problems.iter().any(|x| x.contains("no driver bound")),
+        "{:?}",
+        p.problems
+    );
+}

@@ -408,7 +408,11 @@ fn join(
         if c.vendor != Some(AMD_VENDOR as u16) {
             continue;
         }
-        let key = c.pci_slot.clone().unwrap_or_else(|| c.card.clone());
+        let key = c
+            .pci_slot
+            .clone()
+            .or_else(|| unique_by_device(&by_key, c.device, |g| g.card.is_none()))
+            .unwrap_or_else(|| c.card.clone());
         let g = by_key
             .entry(key)
             .or_insert_with(|| empty(c.pci_slot.clone()));
@@ -418,9 +422,11 @@ fn join(
         g.driver = g.driver.clone().or_else(|| c.driver.clone());
     }
     for n in kfd.present().into_iter().flatten().filter(|n| n.is_gpu) {
+        let device = n.device_id.and_then(|d| u16::try_from(d).ok());
         let key = n
             .pci_slot
             .clone()
+            .or_else(|| unique_by_device(&by_key, device, |g| g.kfd_node.is_none()))
             .unwrap_or_else(|| format!("kfd-node-{}", n.node));
         let g = by_key
             .entry(key)
@@ -442,6 +448,11 @@ fn join(
     for g in &mut gpus {
         name_from_table(g, problems);
         let what = describe(g);
+        // KFD lists only GPUs amdgpu drives: a node there has its driver, whatever sysfs
+        // lacked to say so.
+        if g.driver.is_none() && g.kfd_node.is_some() {
+            g.driver = Some("amdgpu".into());
+        }
         match g.driver.as_deref() {
             None => problems.push(format!("{what} has no driver bound")),
             Some("amdgpu") => {
@@ -455,6 +466,22 @@ fn join(
         }
     }
     gpus
+}
+
+/// The key of the one record with `device` as its PCI device id that `free` still accepts,
+/// when exactly one such record exists: a source without a PCI address joins it instead of
+/// becoming a second GPU. Two cards of the same model stay apart (no unique match).
+fn unique_by_device(
+    by_key: &BTreeMap<String, Gpu>,
+    device: Option<u16>,
+    free: impl Fn(&Gpu) -> bool,
+) -> Option<String> {
+    let device = device?;
+    let mut hits = by_key
+        .iter()
+        .filter(|(_, g)| g.device_id == Some(device) && free(g));
+    let (key, _) = hits.next()?;
+    hits.next().is_none().then(|| key.clone())
 }
 
 fn name_from_table(g: &mut Gpu, problems: &mut Vec<String>) {
