@@ -51,20 +51,29 @@ pub struct Grid {
 /// ones around them.
 pub const READER_MAJORS: std::ops::RangeInclusive<u32> = 14..=22;
 
-/// Libraries × GPUs: whether each library's kernel files (or fat binary) name the target the
-/// runtime reports for the GPU. Libraries the scan did not find have no row; ones it could
+/// Libraries × GPU targets: whether each library's kernel files (or fat binary) name the GPU's
+/// own target and, under an override, the target the runtime reports. Libraries the scan did not find have no row; ones it could
 /// not read have grey cells.
 pub fn coverage(s: &Snapshot) -> Grid {
+    // Under an override a GPU gets two columns: its own target (what a build for it must
+    // carry) and the one the runtime reports (what loads now), so the grid shows both the
+    // stand-in code that runs and the GPU's own code that is missing.
     let mut gpus: Vec<(String, Option<String>)> = Vec::new();
     for g in s.gpus() {
         let name = g.marketing_name.as_deref().unwrap_or("AMD GPU");
         let hw = g.gfx_target.as_deref().unwrap_or("gfx?");
-        let label = match g.runtime_target.as_deref() {
-            Some(rt) if rt != hw => format!("{name} {hw} → {rt}"),
-            _ => format!("{name} {hw}"),
-        };
-        if !gpus.iter().any(|(l, _)| *l == label) {
-            gpus.push((label, g.runtime_target.clone()));
+        let mut cols = vec![(format!("{name} {hw}"), g.gfx_target.clone())];
+        if let Some(rt) = g.runtime_target.as_deref().filter(|rt| *rt != hw) {
+            cols[0].0 = format!("{name} {hw} (own code)");
+            cols.push((
+                format!("{name} as {rt} (runtime, override)"),
+                Some(rt.to_owned()),
+            ));
+        }
+        for c in cols {
+            if !gpus.iter().any(|(l, _)| *l == c.0) {
+                gpus.push(c);
+            }
         }
     }
     let targets: Vec<Option<&str>> = gpus.iter().map(|(_, rt)| rt.as_deref()).collect();
@@ -313,16 +322,25 @@ mod tests {
     fn demo_grids_follow_the_snapshot() {
         let s = crate::demo::snapshot();
         let c = coverage(&s);
-        assert_eq!(c.columns, ["AMD Radeon RX 5600 XT gfx1010 → gfx1030"]);
-        let cell = |label: &str| {
+        assert_eq!(
+            c.columns,
+            [
+                "AMD Radeon RX 5600 XT gfx1010 (own code)",
+                "AMD Radeon RX 5600 XT as gfx1030 (runtime, override)"
+            ]
+        );
+        let cell = |label: &str, col: usize| {
             c.rows
                 .iter()
                 .find(|r| r.label.ends_with(label))
                 .unwrap()
-                .cells[0]
+                .cells[col]
         };
-        assert_eq!(cell("hipBLASLt"), Cell::No);
-        assert_eq!(cell("libtorch_hip.so"), Cell::Yes);
+        assert_eq!(cell("hipBLASLt", 1), Cell::No);
+        // torch runs gfx1030 code under the override but has none of gfx1010's: the grid shows
+        // both, as findings 1 and 2 say.
+        assert_eq!(cell("libtorch_hip.so", 1), Cell::Yes);
+        assert_eq!(cell("libtorch_hip.so", 0), Cell::No);
         // Host-only libraries have no row.
         assert!(!c.rows.iter().any(|r| r.label.ends_with("libamdhip64.so")));
 
