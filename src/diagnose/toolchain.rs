@@ -14,6 +14,7 @@ use std::path::Path;
 
 use super::libraries::{finding, installs_in_use, remedy, wanted};
 use super::{Category, Context, Evidence, Finding, Layer, Severity};
+use crate::knowledge::bitcode::reads_by_major;
 use crate::knowledge::gfx_support::{self, Support};
 use crate::model::Solution;
 use crate::probe::rocm::{DeviceLibs, RocmInstall};
@@ -100,12 +101,12 @@ fn newer_than_toolchain(
     let tcs = &s.toolchains;
     let cannot: Vec<&Toolchain> = tcs
         .iter()
-        .filter(|t| !own(t, inst) && t.major < p)
+        .filter(|t| !own(t, inst) && !reads_by_major(t.major, p))
         .collect();
     if cannot.is_empty() {
         return;
     }
-    let any_reads = tcs.iter().any(|t| t.major >= p);
+    let any_reads = tcs.iter().any(|t| reads_by_major(t.major, p));
     let severity = if any_reads {
         Severity::Warning
     } else {

@@ -134,6 +134,14 @@ impl Table {
     }
 }
 
+/// The rule a scan applies when it knows only the producer's LLVM major (not the file's
+/// features, which `inspect --readers` judges): a reader loads what its own or an older
+/// release wrote, and is taken to refuse a newer release's device libraries. One function so
+/// `check` and the reports' reader grid never disagree.
+pub fn reads_by_major(reader: u32, producer: u32) -> bool {
+    reader >= producer
+}
+
 /// `attr:86` → (`attr`, Some(86)); `flag:cast-nneg` → (`flag`, None).
 pub fn split_name(name: &str) -> Option<(&str, Option<u64>)> {
     let (class, rest) = name.split_once(':')?;

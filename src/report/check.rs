@@ -7,7 +7,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::{findings_json, findings_text, Style};
-use crate::model::{Finding, Severity};
+use crate::model::{Category, Finding, Layer, Severity};
 use crate::snapshot::Snapshot;
 
 /// Layout version of `check --json`.
@@ -24,19 +24,22 @@ pub struct Area {
     pub summary: String,
 }
 
-/// The area a finding belongs to, by its code.
-pub fn area_of(code: &str) -> &'static str {
-    let starts = |p: &[&str]| p.iter().any(|x| code.starts_with(x));
-    if starts(&["override"]) {
-        "environment"
-    } else if starts(&["no-amd-gpu", "amdgpu", "kfd", "igpu", "pcie"]) {
-        "gpu"
-    } else if starts(&["torch", "framework", "python"]) {
-        "pytorch"
-    } else if starts(&["bitcode", "no-toolchain", "toolchain"]) {
-        "toolchain"
-    } else {
-        "rocm"
+/// The area a finding belongs to, from its typed fields: an override finding belongs to the
+/// environment that sets the variable (whatever layer its lasting fix touches); every other
+/// finding to the layer of the stack its fix must touch.
+pub fn area_of(f: &Finding) -> &'static str {
+    if matches!(
+        f.category,
+        Category::ArchOverrideWrong | Category::ArchOverrideNeeded
+    ) {
+        return "environment";
+    }
+    match f.layer {
+        Layer::Hardware | Layer::Driver => "gpu",
+        Layer::Environment => "environment",
+        Layer::Runtime | Layer::LibraryBuild => "rocm",
+        Layer::FrameworkWheel => "pytorch",
+        Layer::CompilerToolchain => "toolchain",
     }
 }
 
@@ -45,7 +48,7 @@ pub fn areas(s: &Snapshot, findings: &[Finding]) -> Vec<Area> {
     let status = |name: &str| {
         findings
             .iter()
-            .filter(|f| area_of(&f.code) == name)
+            .filter(|f| area_of(f) == name)
             .map(|f| f.severity)
             .max()
             .map_or("ok", Severity::as_str)

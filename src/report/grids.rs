@@ -186,7 +186,7 @@ pub fn readers(s: &Snapshot) -> Grid {
                 cells: majors
                     .iter()
                     .map(|&r| match dl.llvm_major {
-                        Some(p) if r >= p => Cell::Yes,
+                        Some(p) if crate::knowledge::bitcode::reads_by_major(r, p) => Cell::Yes,
                         Some(_) => Cell::No,
                         None => Cell::Unknown,
                     })
