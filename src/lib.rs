@@ -7,6 +7,7 @@ pub mod capture;
 pub mod cli;
 pub mod demo;
 pub mod diagnose;
+pub mod exec;
 pub mod explain;
 pub mod fix;
 pub mod fleet;

@@ -382,3 +382,38 @@ fn a_stale_plan_and_unconfirmed_root_steps_are_refused() {
         Ok(r) => assert!(!r.changed(), "root steps ran without confirmation: {r:?}"),
     }
 }
+
+#[test]
+fn a_step_that_hangs_is_killed_at_its_timeout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let snap = machine("rx6700xt-override");
+    let dir = fix::generate(Solution::Env, &snap, &tmp.path().join("env"))
+        .unwrap()
+        .dir;
+    // The step's --check says "not done" and its --apply never ends.
+    std::fs::write(
+        dir.join("install-env.sh"),
+        "#!/usr/bin/env bash\nif [[ \"$1\" == --check ]]; then exit 3; fi\nexec sleep 600\n",
+    )
+    .unwrap();
+    let plan_path = dir.join(fix::PLAN_FILE);
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+    for s in plan["steps"].as_array_mut().unwrap() {
+        s["timeout_secs"] = 1.into();
+    }
+    std::fs::write(&plan_path, plan.to_string()).unwrap();
+    let t0 = std::time::Instant::now();
+    let err = apply::apply(&dir, &snap, &env_opts(&home), &mut never).unwrap_err();
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert!(
+        format!("{err:#}").contains("did not finish within 1 s"),
+        "{err:#}"
+    );
+}

@@ -7,9 +7,9 @@
 //! and the steps back up what they replace under `backup-<UTC time>/` for `rollback.sh`.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -137,7 +137,33 @@ pub fn apply(
         if !script.is_file() {
             return Err(refuse(format!("{label}: {} is missing", script.display())));
         }
-        let run = |mode: &str| run(&script, mode, &backup, dir, opts, &log);
+        let limit = |mode: &str| {
+            let secs = if mode == "--apply" {
+                step.timeout_secs
+            } else {
+                CHECK_TIMEOUT_SECS
+            };
+            std::time::Duration::from_secs(secs)
+        };
+        let run = |mode: &str| {
+            let code = run(
+                &script,
+                mode,
+                &backup,
+                dir,
+                opts,
+                &log,
+                limit(mode),
+                step.root,
+            )?;
+            code.ok_or_else(|| {
+                refuse(format!(
+                    "{label}: {mode} did not finish within {} s and was killed; see {}",
+                    limit(mode).as_secs(),
+                    log_path.display()
+                ))
+            })
+        };
         let check = run("--check")?;
         match check {
             0 => {
@@ -245,8 +271,14 @@ fn restore_helpers(dir: &Path, plan: &super::PlanRecord) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `bash SCRIPT MODE` in `dir`, copying its output to the log and to `echo`; returns its
-/// exit code (-1 when killed by a signal).
+/// How long a step's `--check` may take.
+const CHECK_TIMEOUT_SECS: u64 = 120;
+
+/// Runs `bash SCRIPT MODE` in `dir` through the one subprocess runner, copying its output to
+/// the log and to `echo`; returns its exit code (-1 when a signal ended it), or `None` when it
+/// ran past `timeout` and was killed. A root step keeps the terminal (sudo may ask for a
+/// password), so it stays in our process group and only the step itself is killed.
+#[allow(clippy::too_many_arguments)]
 fn run(
     script: &Path,
     mode: &str,
@@ -254,45 +286,32 @@ fn run(
     dir: &Path,
     opts: &ApplyOptions,
     log: &Arc<Mutex<File>>,
-) -> anyhow::Result<i32> {
-    let (env, echo) = (&opts.env, opts.echo);
-    let mut child = Command::new("bash")
-        .envs(env.iter().map(|(k, v)| (k, v)))
+    timeout: std::time::Duration,
+    root: bool,
+) -> anyhow::Result<Option<i32>> {
+    let mut cmd = Command::new("bash");
+    cmd.envs(opts.env.iter().map(|(k, v)| (k, v)))
         .arg(script)
         .arg(mode)
         .current_dir(dir)
-        .env("ROCM_DOCTOR_BACKUP", backup)
-        .stdin(Stdio::inherit())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("running bash {}", script.display()))?;
-    let pipes: Vec<Box<dyn std::io::Read + Send>> = vec![
-        Box::new(child.stdout.take().expect("piped stdout")),
-        Box::new(child.stderr.take().expect("piped stderr")),
-    ];
+        .env("ROCM_DOCTOR_BACKUP", backup);
     let quiet = mode == "--check";
-    let threads: Vec<_> = pipes
-        .into_iter()
-        .map(|pipe| {
-            let log = Arc::clone(log);
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    if let (false, Some(echo)) = (quiet, echo) {
-                        echo(&line);
-                    }
-                    if let Ok(mut f) = log.lock() {
-                        let _ = writeln!(f, "  | {line}");
-                    }
-                }
-            })
-        })
-        .collect();
-    let status = child.wait()?;
-    for t in threads {
-        let _ = t.join();
-    }
-    Ok(status.code().unwrap_or(-1))
+    let echo = opts.echo;
+    let log = Arc::clone(log);
+    let mut o = crate::exec::Options::new(timeout, 64 * 1024);
+    o.inherit_stdin = root && opts.interactive;
+    o.own_group = !o.inherit_stdin;
+    o.on_line = Some(Arc::new(move |line: &str| {
+        if let (false, Some(echo)) = (quiet, echo) {
+            echo(line);
+        }
+        if let Ok(mut f) = log.lock() {
+            let _ = writeln!(f, "  | {line}");
+        }
+    }));
+    let out = crate::exec::run_with(cmd, &o)
+        .with_context(|| format!("running bash {}", script.display()))?;
+    Ok(out.status.map(|s| s.code().unwrap_or(-1)))
 }
 
 /// `20260822T115004Z` for a time (UTC), as backup directory names use it.

@@ -176,6 +176,7 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
             script: "build-image.sh".into(),
             title: "build the container image".into(),
             root: false,
+            timeout_secs: super::STEP_TIMEOUT_SECS,
         }],
         readme,
         caveats,

@@ -97,6 +97,7 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
         script: "install-env.sh".into(),
         title: "hook rocm-doctor.env into the login profile".into(),
         root: false,
+        timeout_secs: super::STEP_TIMEOUT_SECS,
     }];
     readme.push(format!(
         "`install-env.sh` adds a marked block to your login profile that reads `rocm-doctor.env`. It takes effect in new login shells; to use it in this shell now, run `set -a; . {env_q}; set +a`."
@@ -132,6 +133,7 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
             script: "fix-etc-environment.sh".into(),
             title: title.into(),
             root: true,
+            timeout_secs: super::STEP_TIMEOUT_SECS,
         });
         readme.push(format!(
             "The scan saw {} (read from `{}`). `fix-etc-environment.sh` comments such lines out of `/etc/environment` (as root, after a backup). If the variable comes from elsewhere (`~/.bashrc`, `/etc/profile.d/`), remove it there: `grep -rn HSA_OVERRIDE_GFX_VERSION ~/.bashrc ~/.profile /etc/profile.d /etc/environment`.",

@@ -43,6 +43,16 @@ pub struct Step {
     pub title: String,
     /// Whether it runs commands as root.
     pub root: bool,
+    /// The longest `--apply` may run, in seconds; then the step is killed and apply stops.
+    #[serde(default = "default_step_timeout")]
+    pub timeout_secs: u64,
+}
+
+/// An hour: downloads and package installs; builds give their own.
+pub const STEP_TIMEOUT_SECS: u64 = 3600;
+
+fn default_step_timeout() -> u64 {
+    STEP_TIMEOUT_SECS
 }
 
 /// Choices the snapshot cannot make.

@@ -103,11 +103,13 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
                 script: "add-rocm-repo.sh".into(),
                 title: "add AMD's ROCm apt repository (pinned)".into(),
                 root: true,
+                timeout_secs: super::STEP_TIMEOUT_SECS,
             },
             Step {
                 script: "install-rocm.sh".into(),
                 title: "install the rocm meta package".into(),
                 root: true,
+                timeout_secs: super::STEP_TIMEOUT_SECS,
             },
         ],
         readme,

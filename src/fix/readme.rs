@@ -151,6 +151,7 @@ mod tests {
                 script: "step.sh".into(),
                 title: "the step".into(),
                 root: true,
+                timeout_secs: super::super::STEP_TIMEOUT_SECS,
             }],
             readme: vec!["First paragraph.".into()],
             caveats: vec!["Careful.".into()],

@@ -45,6 +45,10 @@ fn pick_install<'a>(ctx: &Ctx<'a>) -> Option<(&'a RocmInstall, String)> {
 }
 
 /// The source-build solution.
+/// Building rocBLAS and MIOpen for one target takes hours on a desktop; a step past this is
+/// taken to be stuck.
+const BUILD_TIMEOUT_SECS: u64 = 8 * 3600;
+
 pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
     let summary = "rocBLAS and MIOpen built from source for this GPU against the installed ROCm";
     let sources: Vec<String> = SOURCES.iter().map(|s| s.to_string()).collect();
@@ -176,6 +180,7 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
             script: file,
             title,
             root: false,
+            timeout_secs: BUILD_TIMEOUT_SECS,
         });
     }
     let mut env_sh = super::shell::header(

@@ -116,6 +116,7 @@ pub(crate) fn draft(ctx: &Ctx) -> anyhow::Result<Draft> {
             script: "setup-venv.sh".into(),
             title,
             root: false,
+            timeout_secs: super::STEP_TIMEOUT_SECS,
         }],
         readme,
         caveats,

@@ -242,7 +242,7 @@ pub fn try_run_case(launcher: &Launcher, case: &Case, timeout: Duration) -> io::
         std::process::id(),
         SEQ.fetch_add(1, Ordering::Relaxed)
     );
-    let out = runner::run(launcher.command(case, &container), timeout, KEEP_BYTES)?;
+    let out = crate::exec::run(launcher.command(case, &container), timeout, KEEP_BYTES)?;
     let mut exit = match out.status {
         None => Exit::TimedOut,
         Some(s) => match s.signal() {
@@ -258,7 +258,7 @@ pub fn try_run_case(launcher: &Launcher, case: &Case, timeout: Duration) -> io::
             Exit::TimedOut => {
                 let mut kill = Command::new(engine);
                 kill.args(["kill", &container]);
-                let _ = runner::run(kill, Duration::from_secs(30), 4096);
+                let _ = crate::exec::run(kill, Duration::from_secs(30), 4096);
             }
             _ => {}
         }
