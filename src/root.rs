@@ -23,7 +23,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::snapshot::Observed;
+use crate::model::Observed;
 
 /// Default cap of [`Root::read_to_string`]: 1 MiB.
 pub const DEFAULT_READ_CAP: usize = 1 << 20;
