@@ -14,6 +14,7 @@
 //! - [`therock`]: TheRock's wheel index, its docs and the targets it marks ready.
 
 pub mod bitcode;
+pub mod errors;
 pub mod gfx_support;
 pub mod gpus;
 pub mod images;

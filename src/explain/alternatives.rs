@@ -1,0 +1,158 @@
+//! Alternatives: when the log leaves the deciding fact out (which GPU, whether an override is
+//! set), the verdict of a context rule cannot be reached, but its other branch is still a
+//! likely cause. It is offered behind the primary finding, with a lower score, so that the
+//! reader sees both and the check that decides between them.
+
+use super::context::{Context, GfxRole};
+use super::{Hit, Ranked};
+use crate::diagnose::{Category, Evidence, Finding, Layer, Remedy, Severity};
+
+/// Codes only this rule emits (`igpu-selected` is also memory.rs's).
+pub(crate) const CODES: &[&str] = &["override-may-help", "override-suspected"];
+
+/// Share of the parent finding's score an alternative gets.
+const OVERRIDE_MAY_HELP: f64 = 0.85;
+const OVERRIDE_SUSPECTED: f64 = 0.6;
+const IGPU: f64 = 0.9;
+const SIBLING: f64 = 0.8;
+
+/// The override value and target of `gfx`'s generation sibling ending in 0 (gfx1152 ->
+/// 11.5.0, gfx1150), when `gfx` is not that target itself and knowledge::gfx_support records
+/// no stand-in for it either way.
+fn sibling_override(gfx: &str) -> Option<(String, String)> {
+    let digits = gfx.strip_prefix("gfx")?;
+    if digits.len() < 3 || digits.ends_with('0') {
+        return None;
+    }
+    if crate::knowledge::gfx_support::target(gfx).is_some_and(|t| t.stand_in.is_some()) {
+        return None;
+    }
+    let (major, rest) = digits.split_at(digits.len() - 2);
+    let major: u32 = major.parse().ok()?;
+    let minor = u32::from_str_radix(&rest[..1], 16).ok()?;
+    let sibling = format!("gfx{major}{}0", &rest[..1]);
+    Some((format!("{major}.{minor}.0"), sibling))
+}
+
+const OVERRIDE_DOC: &str =
+    "https://rocm.docs.amd.com/projects/install-on-linux/en/latest/reference/system-requirements.html";
+
+fn alt(parent: &Ranked, share: f64, finding: Finding) -> Ranked {
+    Ranked {
+        priority: (f64::from(parent.priority) * share).round() as u32,
+        first_line: parent.first_line,
+        finding,
+    }
+}
+
+/// The gfx targets named on the lines of `hit` that only integrated GPUs have.
+fn igpu_targets(hit: &Hit, ctx: &Context<'_>) -> Option<(String, usize)> {
+    ctx.gfx
+        .iter()
+        .filter(|m| m.role != GfxRole::Build && hit.lines.contains(&m.line))
+        .find(|m| {
+            let rows = crate::knowledge::gpus::by_gfx(&m.gfx);
+            !rows.is_empty() && rows.iter().all(|r| r.apu == Some(true))
+        })
+        .map(|m| (m.gfx.clone(), m.line))
+}
+
+/// Alternatives to `r`, the refined finding of `hit`.
+pub(crate) fn for_finding(hit: &Hit, r: &Ranked, ctx: &Context<'_>) -> Vec<Ranked> {
+    let mut out = Vec::new();
+    if hit.red_herring {
+        return out;
+    }
+    let f = &r.finding;
+    let no_gpu = ctx.hardware_gfx().is_none();
+    let no_override = ctx.the_override().is_none();
+    if f.category == Category::MissingKernelsForArch {
+        if let Some((gfx, line)) = igpu_targets(hit, ctx) {
+            out.push(alt(r, IGPU, Finding {
+                code: "igpu-selected".into(),
+                category: Category::DeviceVisibility,
+                severity: Severity::Error,
+                title: format!("The failing target {gfx} is an integrated GPU: the program may have picked the iGPU instead of the discrete one"),
+                evidence: vec![ctx.evidence(line)],
+                why: format!("{gfx} is only found in APUs. When a discrete GPU sits beside it, libraries built for the dGPU have no {gfx} code and fail as soon as the iGPU is enumerated or chosen."),
+                layer: Layer::Environment,
+                other_layers: "Rebuilding libraries for the iGPU is not needed when the dGPU is the one meant to run".into(),
+                remedies: vec![Remedy::new(
+                    "Hide the iGPU from the runtime",
+                    "List the GPUs with rocminfo; keep only the discrete one visible.",
+                )
+                .command("export HIP_VISIBLE_DEVICES=0   # the index of the discrete GPU")
+                .fix("env")
+                .source("https://github.com/ggml-org/llama.cpp/issues/8618")],
+                sources: vec!["https://github.com/ggml-org/llama.cpp/issues/8618".into()],
+            }));
+        } else if let (Some((hw, seen)), true, true) = (
+            ctx.hardware_gfx(),
+            no_override,
+            f.code != "override-stand-in-works",
+        ) {
+            if let Some((value, sibling)) = sibling_override(&hw) {
+                out.push(alt(r, SIBLING, Finding {
+                    code: "override-may-help".into(),
+                    category: Category::ArchOverrideNeeded,
+                    severity: Severity::Warning,
+                    title: format!("{hw} may run the code of its sibling {sibling}: try the override {value}"),
+                    evidence: vec![seen, Evidence::new("knowledge: gfx_support.toml", format!("no stand-in is recorded for {hw}, working or unsafe"))],
+                    why: format!("Targets of one generation that differ only in the last digit usually share the ISA; builds that lack {hw} often run with the runtime told to report {sibling}. Not recorded for {hw} either way: test it, and undo it if kernels fault."),
+                    layer: Layer::Environment,
+                    other_layers: "A native build for the target avoids the override altogether".into(),
+                    remedies: vec![Remedy::new(
+                        format!("Make the runtime report {sibling} for one test run"),
+                        "If it faults or hangs, unset it again: not every sibling pair is compatible.",
+                    )
+                    .command(format!("HSA_OVERRIDE_GFX_VERSION={value} <the failing command>"))
+                    .fix("env")
+                    .source(OVERRIDE_DOC)],
+                    sources: vec![OVERRIDE_DOC.into()],
+                }));
+            }
+        } else if no_gpu && no_override && ctx.machine_gfx.is_empty() {
+            out.push(alt(r, OVERRIDE_MAY_HELP, Finding {
+                code: "override-may-help".into(),
+                category: Category::ArchOverrideNeeded,
+                severity: Severity::Warning,
+                title: "If the GPU is a close sibling of a supported target, an override makes the runtime load that target's code".into(),
+                evidence: vec![Evidence::new("log", "names no GPU target: whether a compatible stand-in exists cannot be told from it")],
+                why: "Consumer GPUs such as gfx1031/gfx1032 (stand-in gfx1030) or gfx1101/gfx1102 (gfx1100) run the code of a sibling target; builds that lack their own target work with HSA_OVERRIDE_GFX_VERSION set to the sibling's.".into(),
+                layer: Layer::Environment,
+                other_layers: "Without the GPU's name neither the override nor a native build can be chosen".into(),
+                remedies: vec![Remedy::new(
+                    "Name the GPU's target, then run explain again with the machine as context",
+                    "rocm-doctor explain --here reads the GPU and says whether a stand-in override is reported to work on it.",
+                )
+                .command("rocminfo | grep -E 'Name: +gfx|Marketing Name'")
+                .source(OVERRIDE_DOC)],
+                sources: vec![OVERRIDE_DOC.into()],
+            }));
+        }
+    }
+    if hit.sig.override_sensitive
+        && no_override
+        && ctx.machine_gfx.is_empty()
+        && matches!(f.category, Category::GpuMemoryFault | Category::HangTimeout)
+    {
+        out.push(alt(r, OVERRIDE_SUSPECTED, Finding {
+            code: "override-suspected".into(),
+            category: Category::ArchOverrideWrong,
+            severity: Severity::Warning,
+            title: "A leftover or wrong HSA_OVERRIDE_GFX_VERSION would explain this fault".into(),
+            evidence: vec![Evidence::new("log", "does not show whether HSA_OVERRIDE_GFX_VERSION is set")],
+            why: "Memory faults and hangs are what another target's code does on a GPU; an override left in a profile, service or container definition is a common source.".into(),
+            layer: Layer::Environment,
+            other_layers: "If an override is set, no library or driver change helps until it is removed".into(),
+            remedies: vec![Remedy::new(
+                "See whether an override is set where the program runs",
+                "Shell profiles, /etc/environment, service units and container definitions included.",
+            )
+            .command("env | grep HSA_OVERRIDE; grep -rs HSA_OVERRIDE ~/.bashrc ~/.profile /etc/environment")
+            .source("https://github.com/ROCm/legacy-rocm-build/issues/5238")],
+            sources: vec!["https://github.com/ROCm/legacy-rocm-build/issues/5238".into()],
+        }));
+    }
+    out
+}
