@@ -82,7 +82,7 @@ def enum_entries(body, prefix):
     pos = 0
     token = re.compile(
         r"/\*\*(?![<!])(.*?)\*/"                       # block doc comment before
-        r"|(" + re.escape(prefix) + r"\w*)\s*(?:=\s*([^,/\n}]+))?\s*,?"  # enumerator
+        r"|(?:^|(?<=\n))[ \t]*(" + re.escape(prefix) + r"\w*)\s*(?:=\s*([^,/\n}]+))?\s*,?"  # enumerator
         r"[ \t]*((?:(?:///<|//!<)[^\n]*\n?(?:[ \t]*(?:///<|//!<)[^\n]*\n?)*)|/\*[*!]<.*?\*/)?",
         re.S)
     last_value = -1
@@ -129,7 +129,7 @@ def case_macro_names(text, func):
     """Names listed as CASE(x) in function `func` (their printed text is the name itself)."""
     start = text.find(func)
     body = text[start:start + 20000]
-    return re.findall(r"CASE\((\w+)\)", body.split("#undef CASE")[0])
+    return [n for n in re.findall(r"CASE\((\w+)\)", body.split("#undef CASE")[0]) if n != "x"]
 
 
 def tensile_messages(text, tag):

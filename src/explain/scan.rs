@@ -15,6 +15,8 @@ use crate::knowledge::signatures::{self, Signature};
 
 /// A message counts this much of its vocabulary row's weight (names count fully).
 const MESSAGE_SHARE: f64 = 0.8;
+/// A bare HSA status code counts this much of its row's weight.
+const CODE_SHARE: f64 = 0.7;
 /// Printed texts shorter than this are too generic to count ("out of memory" is caught by
 /// other rows); message-only entries (Tensile host messages) always count.
 const MIN_MESSAGE_LEN: usize = 16;
@@ -24,6 +26,8 @@ const MIN_MESSAGE_LEN: usize = 16;
 enum Owner {
     /// A vocabulary entry's name (exact, whole word) or printed text.
     Vocab { entry: usize, by_name: bool },
+    /// An HSA status's hex code (`0x1016`), on a line that speaks of an error or status.
+    Code(usize),
     /// A mapping row of error_categories.toml.
     Row(usize),
     /// A log signature's patterns.
@@ -67,8 +71,9 @@ struct Scanner {
 fn slot(o: Owner, vocab: usize, rows: usize) -> usize {
     match o {
         Owner::Vocab { entry, by_name } => entry * 2 + usize::from(by_name),
-        Owner::Row(r) => vocab * 2 + r,
-        Owner::Sig(s) => vocab * 2 + rows + s,
+        Owner::Code(e) => vocab * 2 + e,
+        Owner::Row(r) => vocab * 3 + r,
+        Owner::Sig(s) => vocab * 3 + rows + s,
     }
 }
 
@@ -95,6 +100,9 @@ fn scanner() -> &'static Scanner {
         for (i, e) in vocab.iter().enumerate() {
             if !e.name.is_empty() {
                 add(&e.name, Owner::Vocab { entry: i, by_name: true });
+            }
+            if e.library.starts_with("HSA") && e.code.starts_with("0x") && e.code.len() >= 4 {
+                add(&e.code, Owner::Code(i));
             }
             let printed = e.file.contains("text:") || e.name.is_empty();
             let msg = e.message.trim();
@@ -125,7 +133,7 @@ fn scanner() -> &'static Scanner {
         Scanner {
             ac,
             owners,
-            rules: vocab.len() * 2 + rows.len() + sigs.len(),
+            rules: vocab.len() * 3 + rows.len() + sigs.len(),
         }
     })
 }
@@ -181,15 +189,48 @@ pub(crate) fn scan(text: &str, lines: &[&str]) -> Vec<Match> {
                     continue;
                 }
             }
+            if let Owner::Code(_) = o {
+                let b = m.end();
+                let whole = (m.start() == 0 || !word_byte(bytes[m.start() - 1]))
+                    && (b == bytes.len() || !bytes[b].is_ascii_hexdigit());
+                let lower = line.to_ascii_lowercase();
+                let speaks = ["error", "status", "hsa", "code:"]
+                    .iter()
+                    .any(|w| lower.contains(w));
+                if !whole || !speaks {
+                    continue;
+                }
+            }
             let k = slot(o, vocab.len(), rows.len());
             if tried[k] == n {
                 continue;
             }
             tried[k] = n;
             match o {
+                Owner::Code(entry) => {
+                    let e = &vocab[entry];
+                    let Some(row) = errors::row_for(e).filter(|r| r.weight > 0) else {
+                        continue;
+                    };
+                    let Some(sig) = signatures::by_code(&row.code) else {
+                        continue;
+                    };
+                    out.push(Match {
+                        sig,
+                        rule: RuleKey::Vocab(entry),
+                        weight: f64::from(row.weight) * CODE_SHARE,
+                        line: n,
+                        captures: Vec::new(),
+                        note: Some(vocab_note(e)),
+                        red_herring: row.red_herring,
+                    });
+                }
                 Owner::Vocab { entry, by_name } => {
                     let e = &vocab[entry];
-                    let Some(row) = errors::row_for(e) else { continue };
+                    // Success statuses are vocabulary, not failures.
+                    let Some(row) = errors::row_for(e).filter(|r| r.weight > 0) else {
+                        continue;
+                    };
                     let Some(sig) = signatures::by_code(&row.code) else {
                         continue;
                     };
