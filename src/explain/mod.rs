@@ -38,6 +38,8 @@ pub(crate) struct Hit {
     pub notes: Vec<crate::diagnose::Evidence>,
     /// Only red-herring rules pointed here.
     pub red_herring: bool,
+    /// Only context rows pointed here.
+    pub context_only: bool,
 }
 
 /// A finding and the score that orders it.
@@ -67,6 +69,7 @@ fn hits(ctx: &Context<'_>, text: &str) -> Vec<Hit> {
                     score: 0.0,
                     notes: Vec::new(),
                     red_herring: true,
+                    context_only: true,
                 });
                 rules.push(Vec::new());
                 out.len() - 1
@@ -85,6 +88,7 @@ fn hits(ctx: &Context<'_>, text: &str) -> Vec<Hit> {
             }
         }
         h.red_herring &= m.red_herring;
+        h.context_only &= m.context_only;
         let r = &mut rules[i];
         match r.iter_mut().find(|(k, _)| *k == m.rule) {
             Some((_, w)) => *w = w.max(m.weight),
@@ -141,7 +145,24 @@ fn base_finding(hit: &Hit, ctx: &Context<'_>) -> Finding {
 /// only when the text shows no ROCm failure at all.
 pub fn explain(log: &str, machine: Option<&Snapshot>) -> Vec<Finding> {
     let ctx = Context::new(log, machine);
-    let hits = hits(&ctx, log);
+    let mut hits = hits(&ctx, log);
+    if hits.iter().all(|h| h.context_only || h.red_herring) {
+        hits.retain(|h| !h.context_only);
+    }
+    // The floor: a ROCm failure no rule knows is still a finding, with low confidence.
+    if hits.iter().all(|h| h.red_herring) {
+        if let Some(n) = scan::failure_line(log) {
+            hits.push(Hit {
+                sig: signatures::by_code("rocm-failure-unclassified").expect("signature"),
+                lines: vec![n],
+                captures: Vec::new(),
+                score: 8.0,
+                notes: Vec::new(),
+                red_herring: false,
+                context_only: false,
+            });
+        }
+    }
     let mut ranked: Vec<(Ranked, bool, &'static Signature)> = Vec::new();
     for h in &hits {
         let mut r = Ranked {

@@ -58,6 +58,8 @@ pub(crate) struct Match {
     pub note: Option<Evidence>,
     /// A message healthy runs print too.
     pub red_herring: bool,
+    /// Context rather than failure: counts only beside other evidence.
+    pub context_only: bool,
 }
 
 struct Scanner {
@@ -223,6 +225,7 @@ pub(crate) fn scan(text: &str, lines: &[&str]) -> Vec<Match> {
                         captures: Vec::new(),
                         note: Some(vocab_note(e)),
                         red_herring: row.red_herring,
+                        context_only: row.context_only,
                     });
                 }
                 Owner::Vocab { entry, by_name } => {
@@ -243,6 +246,7 @@ pub(crate) fn scan(text: &str, lines: &[&str]) -> Vec<Match> {
                         captures: Vec::new(),
                         note: Some(vocab_note(e)),
                         red_herring: row.red_herring,
+                        context_only: row.context_only,
                     });
                 }
                 Owner::Row(r) => {
@@ -261,6 +265,7 @@ pub(crate) fn scan(text: &str, lines: &[&str]) -> Vec<Match> {
                         captures: Vec::new(),
                         note: None,
                         red_herring: row.red_herring,
+                        context_only: row.context_only,
                     });
                 }
                 Owner::Sig(i) => {
@@ -285,12 +290,61 @@ pub(crate) fn scan(text: &str, lines: &[&str]) -> Vec<Match> {
                         note: None,
                         red_herring: sig.code == "amdgpu-ids-missing"
                             || sig.code == "known-harmless-warning",
+                        context_only: false,
                     });
                 }
             }
         }
     }
     out
+}
+
+/// Words that name the ROCm stack, and words that say something failed: a log with both
+/// shows a ROCm failure even when no rule knows the message.
+const STACK_WORDS: &[&str] = &[
+    "rocm", "hip", "hsa", "amdgpu", "amdkfd", "kfd", "gfx", "radeon", "miopen", "rocblas",
+    "hipblas", "hipblaslt", "rocsolver", "tensile", "rccl", "comgr", "migraphx", "therock",
+    "rocminfo", "rocm-smi", "amd-smi", "zluda", "hipcc", "amdhip64", "instinct", "rocr",
+];
+const FAILURE_WORDS: &[&str] = &[
+    "error", "failed", "failure", "fault", "segmentation", "sigsegv", "traceback",
+    "exception", "abort", "aborted", "core dumped", "crash", "crashed", "crashes", "cannot",
+    "can't", "unable", "not working", "doesn't work", "does not work", "stuck", "hang",
+    "hangs", "freeze", "freezes", "timeout", "timed out", "not found", "no such file",
+    "invalid", "not supported", "unsupported", "undefined",
+];
+
+/// The first line that says something failed, when the text also names the ROCm stack
+/// somewhere (whole words, any case).
+pub(crate) fn failure_line(text: &str) -> Option<usize> {
+    static AC: OnceLock<AhoCorasick> = OnceLock::new();
+    let ac = AC.get_or_init(|| {
+        let all: Vec<&str> = STACK_WORDS.iter().chain(FAILURE_WORDS).copied().collect();
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(all)
+            .expect("floor words")
+    });
+    let bytes = text.as_bytes();
+    let (mut stack, mut failure): (bool, Option<usize>) = (false, None);
+    for m in ac.find_overlapping_iter(text) {
+        let (a, b) = (m.start(), m.end());
+        let whole = (a == 0 || !word_byte(bytes[a - 1]))
+            && (b == bytes.len() || !bytes[b].is_ascii_alphabetic());
+        if !whole {
+            continue;
+        }
+        if m.pattern().as_usize() < STACK_WORDS.len() {
+            stack = true;
+        } else if failure.is_none() {
+            failure = Some(1 + bytes[..a].iter().filter(|&&c| c == b'\n').count());
+        }
+        if stack && failure.is_some() {
+            break;
+        }
+    }
+    failure.filter(|_| stack)
 }
 
 /// Offsets of every `\n`.

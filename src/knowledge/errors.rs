@@ -91,6 +91,10 @@ pub struct MapRow {
     /// A message seen in failing and healthy logs alike: named, never the diagnosis.
     #[serde(default)]
     pub red_herring: bool,
+    /// Context, not a failure (a WSL kernel, a prose line): counts only when the log also
+    /// shows a failure some other row or signature found.
+    #[serde(default)]
+    pub context_only: bool,
     #[serde(skip)]
     compiled: Option<Regex>,
 }
