@@ -14,6 +14,10 @@ pub(crate) const CODES: &[&str] = &["override-may-help", "override-suspected"];
 const OVERRIDE_MAY_HELP: f64 = 0.85;
 const OVERRIDE_SUSPECTED: f64 = 0.6;
 const IGPU: f64 = 0.9;
+/// The log names a discrete GPU too: the iGPU being picked is the likelier cause.
+const IGPU_BESIDE: f64 = 1.05;
+const MIOPEN_BUILD: f64 = 1.1;
+const SONAME: f64 = 0.95;
 const SIBLING: f64 = 0.8;
 
 /// The override value and target of `gfx`'s generation sibling ending in 0 (gfx1152 ->
@@ -57,6 +61,18 @@ fn igpu_targets(hit: &Hit, ctx: &Context<'_>) -> Option<(String, usize)> {
         .map(|m| (m.gfx.clone(), m.line))
 }
 
+/// An iGPU-only target and a discrete GPU's target both named as devices in the log.
+fn igpu_beside_dgpu(ctx: &Context<'_>) -> Option<(String, usize, String)> {
+    let apu = |g: &str| {
+        let rows = crate::knowledge::gpus::by_gfx(g);
+        (!rows.is_empty()).then(|| rows.iter().all(|r| r.apu == Some(true)))
+    };
+    let dev = || ctx.gfx.iter().filter(|m| m.role == GfxRole::Device);
+    let i = dev().find(|m| apu(&m.gfx) == Some(true))?;
+    let d = dev().find(|m| apu(&m.gfx) == Some(false))?;
+    Some((i.gfx.clone(), i.line, d.gfx.clone()))
+}
+
 /// Alternatives to `r`, the refined finding of `hit`.
 pub(crate) fn for_finding(hit: &Hit, r: &Ranked, ctx: &Context<'_>) -> Vec<Ranked> {
     let mut out = Vec::new();
@@ -64,11 +80,76 @@ pub(crate) fn for_finding(hit: &Hit, r: &Ranked, ctx: &Context<'_>) -> Vec<Ranke
         return out;
     }
     let f = &r.finding;
+    // A compiler error while MIOpen is at work is MIOpen failing to build its kernels.
+    if f.category == Category::CompilerError {
+        if let (Some(n), Some(sig)) = (
+            ctx.miopen,
+            crate::knowledge::signatures::by_code("miopen-kernel-build-failed"),
+        ) {
+            let mut evidence = f.evidence.clone();
+            evidence.push(ctx.evidence(n));
+            out.push(alt(r, MIOPEN_BUILD, Finding {
+                code: sig.code.clone(),
+                category: sig.category,
+                severity: sig.severity,
+                title: sig.title.clone(),
+                evidence,
+                why: format!("{} The compiler error comes from a kernel MIOpen builds at run time.", sig.why),
+                layer: sig.layer,
+                other_layers: sig.other_layers.clone(),
+                remedies: sig.remedies.iter().map(|r| r.to_remedy()).collect(),
+                sources: sig.sources.clone(),
+            }));
+        }
+    }
+    // A library asking for a versioned soname the system lacks was built for another ROCm.
+    if f.code == "rocm-library-not-found" {
+        if let Some(lib) = hit.captures.first().filter(|l| {
+            l.rsplit_once(".so.")
+                .is_some_and(|(_, v)| v.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        }) {
+            out.push(alt(r, SONAME, Finding {
+                code: "hip-soname-major-mismatch".into(),
+                category: Category::VersionMismatchFrameworkVsRuntime,
+                severity: Severity::Error,
+                title: format!("The program may be built for another ROCm release than the one installed: it asks for {lib}"),
+                evidence: vec![ctx.evidence(hit.lines[0])],
+                why: "ROCm libraries carry their release's soname major; a framework or plugin built against another release asks for a soname the installed ROCm does not have, and adding paths cannot help.".into(),
+                layer: Layer::FrameworkWheel,
+                other_layers: "Only a build for the installed ROCm (or the ROCm it was built for) loads".into(),
+                remedies: vec![Remedy::new(
+                    "Compare the soname asked for with the installed ROCm's, then install the build made for the installed ROCm",
+                    "ls /opt/rocm*/lib shows which sonames the installed releases provide.",
+                )
+                .command(format!("ls /opt/rocm*/lib | grep -F '{}'", lib.split(".so").next().unwrap_or(lib)))
+                .fix("venv")
+                .source("https://github.com/shisa-ai/hipEngine/issues/1")],
+                sources: vec!["https://github.com/shisa-ai/hipEngine/issues/1".into()],
+            }));
+        }
+    }
     let no_gpu = ctx.hardware_gfx().is_none();
     let no_override = ctx.the_override().is_none();
-    if f.category == Category::MissingKernelsForArch {
-        if let Some((gfx, line)) = igpu_targets(hit, ctx) {
-            out.push(alt(r, IGPU, Finding {
+    let pair = igpu_beside_dgpu(ctx);
+    let igpu = igpu_targets(hit, ctx).map(|(g, l)| (g, l, pair.is_some()));
+    let igpu = igpu.or_else(|| {
+        pair.filter(|_| {
+            matches!(
+                f.category,
+                Category::MissingKernelsForArch | Category::GpuMemoryFault | Category::HangTimeout
+            )
+        })
+        .map(|(g, l, _)| (g, l, true))
+    });
+    if let Some((gfx, line, beside)) = igpu.filter(|_| {
+        matches!(
+            f.category,
+            Category::MissingKernelsForArch | Category::GpuMemoryFault | Category::HangTimeout
+        )
+    }) {
+        let share = if beside { IGPU_BESIDE } else { IGPU };
+        {
+            out.push(alt(r, share, Finding {
                 code: "igpu-selected".into(),
                 category: Category::DeviceVisibility,
                 severity: Severity::Error,
@@ -86,7 +167,9 @@ pub(crate) fn for_finding(hit: &Hit, r: &Ranked, ctx: &Context<'_>) -> Vec<Ranke
                 .source("https://github.com/ggml-org/llama.cpp/issues/8618")],
                 sources: vec!["https://github.com/ggml-org/llama.cpp/issues/8618".into()],
             }));
-        } else if let (Some((hw, seen)), true, true) = (
+        }
+    } else if f.category == Category::MissingKernelsForArch {
+        if let (Some((hw, seen)), true, true) = (
             ctx.hardware_gfx(),
             no_override,
             f.code != "override-stand-in-works",

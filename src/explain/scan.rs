@@ -304,14 +304,19 @@ pub(crate) fn scan(text: &str, lines: &[&str]) -> Vec<Match> {
 const STACK_WORDS: &[&str] = &[
     "rocm", "hip", "hsa", "amdgpu", "amdkfd", "kfd", "gfx", "radeon", "miopen", "rocblas",
     "hipblas", "hipblaslt", "rocsolver", "tensile", "rccl", "comgr", "migraphx", "therock",
-    "rocminfo", "rocm-smi", "amd-smi", "zluda", "hipcc", "amdhip64", "instinct", "rocr",
+    "rocminfo", "rocm-smi", "amd-smi", "amdsmi", "zluda", "hipcc", "amdhip64", "instinct",
+    "rocr", "amdgcn", "ollama", "llama.cpp", "ggml", "vllm", "comfyui", "bitsandbytes",
+    "gpu", "gpus", "amd", "cuda", "torch", "opencl", "clinfo", "dkms", "llvm", "clang",
 ];
 const FAILURE_WORDS: &[&str] = &[
     "error", "failed", "failure", "fault", "segmentation", "sigsegv", "traceback",
     "exception", "abort", "aborted", "core dumped", "crash", "crashed", "crashes", "cannot",
     "can't", "unable", "not working", "doesn't work", "does not work", "stuck", "hang",
     "hangs", "freeze", "freezes", "timeout", "timed out", "not found", "no such file",
-    "invalid", "not supported", "unsupported", "undefined",
+    "invalid", "not supported", "unsupported", "undefined", "fail", "fails", "issue",
+    "problem", "broken", "wrong", "bug", "never", "killed", "not detected", "missing",
+    "mismatch", "segfault", "doesn't", "won't", "didn't", "refuse", "refused", "denied",
+    "incorrect", "garbage", "nan",
 ];
 
 /// The first line that says something failed, when the text also names the ROCm stack
