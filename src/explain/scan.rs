@@ -307,6 +307,7 @@ const STACK_WORDS: &[&str] = &[
     "rocminfo", "rocm-smi", "amd-smi", "amdsmi", "zluda", "hipcc", "amdhip64", "instinct",
     "rocr", "amdgcn", "ollama", "llama.cpp", "ggml", "vllm", "comfyui", "bitsandbytes",
     "gpu", "gpus", "amd", "cuda", "torch", "opencl", "clinfo", "dkms", "llvm", "clang",
+    "__device__", "__global__", "__host__", "host device", "hip_runtime", "lemonade",
 ];
 const FAILURE_WORDS: &[&str] = &[
     "error", "failed", "failure", "fault", "segmentation", "sigsegv", "traceback",
@@ -316,7 +317,7 @@ const FAILURE_WORDS: &[&str] = &[
     "invalid", "not supported", "unsupported", "undefined", "fail", "fails", "issue",
     "problem", "broken", "wrong", "bug", "never", "killed", "not detected", "missing",
     "mismatch", "segfault", "doesn't", "won't", "didn't", "refuse", "refused", "denied",
-    "incorrect", "garbage", "nan",
+    "incorrect", "garbage", "nan", "not defined", "nothing working", "not working",
 ];
 
 /// The first line that says something failed, when the text also names the ROCm stack
@@ -335,7 +336,9 @@ pub(crate) fn failure_line(text: &str) -> Option<usize> {
     let (mut stack, mut failure): (bool, Option<usize>) = (false, None);
     for m in ac.find_overlapping_iter(text) {
         let (a, b) = (m.start(), m.end());
-        let whole = (a == 0 || !word_byte(bytes[a - 1]))
+        // `NameError`, `RuntimeError`: a CamelCase word ending in a failure word counts.
+        let camel = bytes[a].is_ascii_uppercase() && a > 0 && bytes[a - 1].is_ascii_lowercase();
+        let whole = (a == 0 || !word_byte(bytes[a - 1]) || camel)
             && (b == bytes.len() || !bytes[b].is_ascii_alphabetic());
         if !whole {
             continue;

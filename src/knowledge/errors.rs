@@ -334,6 +334,9 @@ mod tests {
             );
             assert!(r.pattern.is_none() || !r.literals.is_empty(), "{}: pattern without literals", r.id);
             assert!(r.weight <= 100, "{}", r.id);
+            let sig = crate::knowledge::signatures::by_code(&r.code)
+                .unwrap_or_else(|| panic!("{}: no signature for code {}", r.id, r.code));
+            assert_eq!(sig.category, r.category, "{}: category differs from {}'s", r.id, r.code);
             for n in &r.names {
                 assert!(vocabulary().iter().any(|e| &e.name == n), "{}: {n} is not in the vocabulary", r.id);
             }
