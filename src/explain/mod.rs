@@ -151,7 +151,10 @@ pub fn explain(log: &str, machine: Option<&Snapshot>) -> Vec<Finding> {
     }
     // The floor: a ROCm failure no rule knows is still a finding, with low confidence.
     if hits.iter().all(|h| h.red_herring) {
-        if let Some(n) = scan::failure_line(log) {
+        let mut herrings: Vec<usize> = hits.iter().flat_map(|h| h.lines.iter().copied()).collect();
+        herrings.sort_unstable();
+        herrings.dedup();
+        if let Some(n) = scan::failure_line(log, &herrings) {
             hits.push(Hit {
                 sig: signatures::by_code("rocm-failure-unclassified").expect("signature"),
                 lines: vec![n],

@@ -332,9 +332,10 @@ const FAILURE_WORDS: &[&str] = &[
     "incorrect", "garbage", "nan", "not defined", "nothing working", "not working",
 ];
 
-/// The first line that says something failed, when the text also names the ROCm stack
-/// somewhere (whole words, any case).
-pub(crate) fn failure_line(text: &str) -> Option<usize> {
+/// The first line that says something failed (lines in `skip`, sorted, aside: red herrings), when the
+/// text also names the ROCm stack somewhere (whole words, any case). Counting lines up to a
+/// match is done once per candidate, and stops at the first kept one.
+pub(crate) fn failure_line(text: &str, skip: &[usize]) -> Option<usize> {
     static AC: OnceLock<AhoCorasick> = OnceLock::new();
     let ac = AC.get_or_init(|| {
         let all: Vec<&str> = STACK_WORDS.iter().chain(FAILURE_WORDS).copied().collect();
@@ -346,6 +347,8 @@ pub(crate) fn failure_line(text: &str) -> Option<usize> {
     });
     let bytes = text.as_bytes();
     let (mut stack, mut failure): (bool, Option<usize>) = (false, None);
+    // Line of the last position looked at: counted forward only, so the whole scan is linear.
+    let (mut at, mut line) = (0usize, 1usize);
     for m in ac.find_overlapping_iter(text) {
         let (a, b) = (m.start(), m.end());
         // `NameError`, `RuntimeError`: a CamelCase word ending in a failure word counts.
@@ -358,7 +361,14 @@ pub(crate) fn failure_line(text: &str) -> Option<usize> {
         if m.pattern().as_usize() < STACK_WORDS.len() {
             stack = true;
         } else if failure.is_none() {
-            failure = Some(1 + bytes[..a].iter().filter(|&&c| c == b'\n').count());
+            if a > at {
+                line += bytes[at..a].iter().filter(|&&c| c == b'\n').count();
+                at = a;
+            }
+            let n = line;
+            if skip.binary_search(&n).is_err() {
+                failure = Some(n);
+            }
         }
         if stack && failure.is_some() {
             break;
