@@ -16,7 +16,7 @@ const OVERRIDE_SUSPECTED: f64 = 0.6;
 const IGPU: f64 = 0.9;
 /// The log names a discrete GPU too: the iGPU being picked is the likelier cause.
 const IGPU_BESIDE: f64 = 1.05;
-const MIOPEN_BUILD: f64 = 1.1;
+const MIOPEN_BUILD: f64 = 1.4;
 const SONAME: f64 = 0.95;
 const SIBLING: f64 = 0.8;
 
