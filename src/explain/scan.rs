@@ -329,7 +329,10 @@ const FAILURE_WORDS: &[&str] = &[
     "invalid", "not supported", "unsupported", "undefined", "fail", "fails", "issue",
     "problem", "broken", "wrong", "bug", "never", "killed", "not detected", "missing",
     "mismatch", "segfault", "doesn't", "won't", "didn't", "refuse", "refused", "denied",
-    "incorrect", "garbage", "nan", "not defined", "nothing working", "not working",
+    "incorrect", "garbage", "nan", "not defined", "nothing working", "not working", "false",
+    "cpu only", "only cpu", "using cpu", "uses cpu", "falls back", "fallback", "not listed",
+    "not shown", "nothing happens", "no devices", "0 devices", "black screen", "reboot",
+    "reboots", "slow", "slower", "panic", "oops", "warning", "still waiting", "waiting for",
 ];
 
 /// The first line that says something failed (lines in `skip`, sorted, aside: red herrings), when the
