@@ -168,7 +168,7 @@ pub(crate) fn for_finding(hit: &Hit, r: &Ranked, ctx: &Context<'_>) -> Vec<Ranke
                 sources: vec!["https://github.com/ggml-org/llama.cpp/issues/8618".into()],
             }));
         }
-    } else if f.category == Category::MissingKernelsForArch {
+    } else if f.category == Category::MissingKernelsForArch && !ctx.override_unusable() {
         if let (Some((hw, seen)), true, true) = (
             ctx.hardware_gfx(),
             no_override,

@@ -212,8 +212,10 @@ mod tests {
 
     #[test]
     fn nothing_known_gives_nothing() {
+        // Text without a ROCm failure: nothing. The CLI says so.
         assert!(explain("all good\nbye\n", None).is_empty());
         assert!(explain("", None).is_empty());
+        assert!(explain("hipSuccess\nHSA_STATUS_SUCCESS", None).is_empty());
     }
 
     #[test]
@@ -245,6 +247,52 @@ mod tests {
         let demo = crate::demo::snapshot();
         let f = explain(line, Some(&demo));
         assert_eq!(f[0].category, Category::ArchOverrideWrong);
+    }
+
+    fn confidence(f: &Finding) -> &str {
+        f.evidence
+            .iter()
+            .find(|e| e.source == rank::CONFIDENCE)
+            .map(|e| e.says.split(':').next().unwrap_or(""))
+            .unwrap_or("")
+    }
+
+    #[test]
+    fn several_weak_hits_outweigh_one_strong_one() {
+        // One memory-fault status (60) against three weaker, distinct signs of a hang.
+        let log = "HSA_STATUS_ERROR_MEMORY_FAULT\n\
+                   the run hangs after a while\n\
+                   HSA_STATUS_ERROR_EXCEPTION\n\
+                   [ 9.1] amdgpu 0000:03:00.0: amdgpu: GPU reset begin!";
+        let f = explain(log, None);
+        assert_eq!(f[0].category, Category::HangTimeout, "{:#?}", f[0]);
+        assert!(f.iter().any(|f| f.category == Category::GpuMemoryFault));
+        // Alone, the memory fault is the diagnosis.
+        let f = explain("HSA_STATUS_ERROR_MEMORY_FAULT", None);
+        assert_eq!(f[0].category, Category::GpuMemoryFault);
+    }
+
+    #[test]
+    fn every_finding_says_how_sure_it_is_and_what_to_run() {
+        let f = explain(
+            "[ 2.6] kfd kfd: amdgpu: skipped device 1002:67df, PCI rejects atomics 730<1024",
+            None,
+        );
+        assert_eq!(confidence(&f[0]), "high");
+        let f = explain("HIP error: something nobody has seen before", None);
+        assert_eq!(f[0].code, "rocm-failure-unclassified");
+        assert_eq!(confidence(&f[0]), "low");
+        for f in &f {
+            assert!(f.evidence.iter().any(|e| e.source == rank::NEXT));
+            assert!(f.evidence.iter().any(|e| e.source == rank::SETTLE));
+        }
+        // The vocabulary entry is quoted with its upstream file.
+        let f = explain("error: HSA_STATUS_ERROR_INVALID_ISA", None);
+        assert_eq!(f[0].category, Category::MissingKernelsForArch);
+        assert!(f[0]
+            .evidence
+            .iter()
+            .any(|e| e.source.starts_with("knowledge: ROCm/ROCR-Runtime") && e.says.contains("0x100f")));
     }
 
     #[test]
