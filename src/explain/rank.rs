@@ -189,11 +189,12 @@ pub(crate) fn order(ranked: Vec<(Ranked, bool, &'static Signature)>) -> Vec<Find
         .first()
         .filter(|e| !e.red_herring)
         .map_or(0.0, |e| cat_score(e.finding.category));
+    let primary_cat = firsts.first().map(|e| e.finding.category);
     let runner_up = firsts
         .iter()
-        .filter(|e| !e.red_herring)
-        .nth(1)
-        .map(|e| (e.finding.category, e.finding.code.clone(), cat_score(e.finding.category)));
+        .filter(|e| !e.red_herring && Some(e.finding.category) != primary_cat)
+        .map(|e| (e.finding.category, e.finding.code.clone(), cat_score(e.finding.category)))
+        .next();
     let mut out = Vec::new();
     for (i, mut e) in firsts.into_iter().enumerate() {
         let f = &mut e.finding;
@@ -222,6 +223,11 @@ pub(crate) fn order(ranked: Vec<(Ranked, bool, &'static Signature)>) -> Vec<Find
                 ),
                 None => format!("{level}: evidence {top:.0}, no other cause in the log"),
             }
+        } else if Some(f.category) == primary_cat {
+            format!(
+                "{}: supports the primary finding (same category, evidence {score:.0})",
+                if generic { "low" } else { "medium" }
+            )
         } else {
             let level = if !generic && score >= 0.75 * top {
                 "medium"
