@@ -131,7 +131,10 @@ fn sha256_and_split_are_the_committed_ones() {
         hex,
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
-    let long: String = sha256(&[b'a'; 1000]).iter().map(|b| format!("{b:02x}")).collect();
+    let long: String = sha256(&[b'a'; 1000])
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert_eq!(
         long,
         "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"
@@ -233,7 +236,11 @@ fn primary_category_matches_the_threads() {
     let mut table = String::from("development: file | expected | got (code) | top-3\n");
     for case in &cases {
         let (_, findings) = run(case);
-        let top: Vec<&str> = findings.iter().take(3).map(|f| f.category.as_str()).collect();
+        let top: Vec<&str> = findings
+            .iter()
+            .take(3)
+            .map(|f| f.category.as_str())
+            .collect();
         let ok1 = top.first() == Some(&case.category.as_str());
         let ok3 = top.contains(&case.category.as_str());
         let s = if case.heldout { &mut held } else { &mut dev };
@@ -270,7 +277,10 @@ fn primary_category_matches_the_threads() {
         frac(dev.top1, dev.n) >= DEV_TOP1 && frac(dev.top3, dev.n) >= DEV_TOP3,
         "development below the floor:\n{table}\n{summary}"
     );
-    assert_eq!(dev.silent, 0, "development logs without a finding:\n{table}");
+    assert_eq!(
+        dev.silent, 0,
+        "development logs without a finding:\n{table}"
+    );
     if held.n >= HELDOUT_MIN {
         assert!(
             frac(held.top1, held.n) >= HELDOUT_TOP1 && frac(held.top3, held.n) >= HELDOUT_TOP3,
@@ -312,7 +322,11 @@ fn codes_are_known_and_evidence_quotes_real_lines() {
         let count = log.lines().count();
         let file = name(&case);
         for f in &findings {
-            assert!(known.contains(&f.code.as_str()), "{file}: unknown code {}", f.code);
+            assert!(
+                known.contains(&f.code.as_str()),
+                "{file}: unknown code {}",
+                f.code
+            );
             assert!(
                 !f.remedies.is_empty() || f.severity.as_str() == "info",
                 "{file}: {} has no remedy",
@@ -321,7 +335,11 @@ fn codes_are_known_and_evidence_quotes_real_lines() {
             for e in &f.evidence {
                 if let Some(n) = e.source.strip_prefix("log line ") {
                     let n: usize = n.parse().expect("line number");
-                    assert!((1..=count).contains(&n), "{file}: {} cites line {n} of {count}", f.code);
+                    assert!(
+                        (1..=count).contains(&n),
+                        "{file}: {} cites line {n} of {count}",
+                        f.code
+                    );
                     let line = log.lines().nth(n - 1).unwrap().trim();
                     let quoted = e.says.trim_end_matches('…');
                     assert!(

@@ -81,10 +81,20 @@ fn never_silent_on_a_rocm_failure() {
             "{}",
             conf.says
         );
-        assert!(f[0].evidence.iter().any(|e| e.source == "explain: next command"));
-        assert!(f[0].evidence.iter().any(|e| e.source == "explain: would settle it"));
+        assert!(f[0]
+            .evidence
+            .iter()
+            .any(|e| e.source == "explain: next command"));
+        assert!(f[0]
+            .evidence
+            .iter()
+            .any(|e| e.source == "explain: would settle it"));
     }
-    for clean in ["all good", "make: Nothing to be done for 'all'.", "hip hip hooray"] {
+    for clean in [
+        "all good",
+        "make: Nothing to be done for 'all'.",
+        "hip hip hooray",
+    ] {
         assert!(explain(clean, None).is_empty(), "{clean}");
     }
 }
@@ -95,8 +105,14 @@ fn red_herrings_are_named_and_never_primary() {
                Memory access fault by GPU node-1 (Agent handle: 0x1) on address 0x7f. Reason: Page not present or supervisor privilege.";
     let f = explain(log, None);
     assert_ne!(f[0].code, "amdgpu-ids-missing");
-    let ids = f.iter().find(|f| f.code == "amdgpu-ids-missing").expect("named");
-    assert!(ids.evidence.iter().any(|e| e.source == "explain: red herring"));
+    let ids = f
+        .iter()
+        .find(|f| f.code == "amdgpu-ids-missing")
+        .expect("named");
+    assert!(ids
+        .evidence
+        .iter()
+        .any(|e| e.source == "explain: red herring"));
     // Alone, it is the only thing to say, and says it is harmless.
     let f = explain("amdgpu.ids: No such file or directory", None);
     assert_eq!(f[0].code, "amdgpu-ids-missing");
@@ -105,7 +121,8 @@ fn red_herrings_are_named_and_never_primary() {
 #[test]
 fn time_is_linear_in_the_log() {
     // Many literals on one long line, and many lines: both finish quickly (no per-rule rescans).
-    let dense = "hipError rocblas_status_ HSA_STATUS_ERROR error fail kfd /dev/kfd amdgpu ".repeat(50_000);
+    let dense =
+        "hipError rocblas_status_ HSA_STATUS_ERROR error fail kfd /dev/kfd amdgpu ".repeat(50_000);
     let t = std::time::Instant::now();
     let _ = explain(&dense, None);
     let lines = "amdgpu: ring gfx_0.0.0 timeout, signaled seq=1, emitted seq=2\n".repeat(100_000);

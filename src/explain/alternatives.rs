@@ -88,18 +88,25 @@ pub(crate) fn for_finding(hit: &Hit, r: &Ranked, ctx: &Context<'_>) -> Vec<Ranke
         ) {
             let mut evidence = f.evidence.clone();
             evidence.push(ctx.evidence(n));
-            out.push(alt(r, MIOPEN_BUILD, Finding {
-                code: sig.code.clone(),
-                category: sig.category,
-                severity: sig.severity,
-                title: sig.title.clone(),
-                evidence,
-                why: format!("{} The compiler error comes from a kernel MIOpen builds at run time.", sig.why),
-                layer: sig.layer,
-                other_layers: sig.other_layers.clone(),
-                remedies: sig.remedies.iter().map(|r| r.to_remedy()).collect(),
-                sources: sig.sources.clone(),
-            }));
+            out.push(alt(
+                r,
+                MIOPEN_BUILD,
+                Finding {
+                    code: sig.code.clone(),
+                    category: sig.category,
+                    severity: sig.severity,
+                    title: sig.title.clone(),
+                    evidence,
+                    why: format!(
+                        "{} The compiler error comes from a kernel MIOpen builds at run time.",
+                        sig.why
+                    ),
+                    layer: sig.layer,
+                    other_layers: sig.other_layers.clone(),
+                    remedies: sig.remedies.iter().map(|r| r.to_remedy()).collect(),
+                    sources: sig.sources.clone(),
+                },
+            ));
         }
     }
     // A library asking for a versioned soname the system lacks was built for another ROCm.

@@ -186,7 +186,11 @@ pub fn explain(log: &str, machine: Option<&Snapshot>) -> Vec<Finding> {
         .iter()
         .any(|h| h.sig.override_sensitive && !h.red_herring);
     if let Some(r) = overrides::finding(&ctx, sensitive) {
-        ranked.push((r, false, signatures::by_code("rocm-failure-unclassified").expect("row")));
+        ranked.push((
+            r,
+            false,
+            signatures::by_code("rocm-failure-unclassified").expect("row"),
+        ));
     }
     rank::order(ranked)
 }
@@ -292,7 +296,8 @@ mod tests {
         assert!(f[0]
             .evidence
             .iter()
-            .any(|e| e.source.starts_with("knowledge: ROCm/ROCR-Runtime") && e.says.contains("0x100f")));
+            .any(|e| e.source.starts_with("knowledge: ROCm/ROCR-Runtime")
+                && e.says.contains("0x100f")));
     }
 
     #[test]

@@ -109,7 +109,10 @@ pub(crate) fn order(ranked: Vec<(Ranked, bool, &'static Signature)>) -> Vec<Find
     // One finding per code: the best score, all evidence.
     let mut entries: Vec<Entry> = Vec::new();
     for (r, red, sig) in ranked {
-        match entries.iter_mut().find(|e| e.finding.code == r.finding.code) {
+        match entries
+            .iter_mut()
+            .find(|e| e.finding.code == r.finding.code)
+        {
             Some(e) => {
                 e.finding.evidence.extend(r.finding.evidence);
                 e.score = e.score.max(f64::from(r.priority));
@@ -193,7 +196,13 @@ pub(crate) fn order(ranked: Vec<(Ranked, bool, &'static Signature)>) -> Vec<Find
     let runner_up = firsts
         .iter()
         .filter(|e| !e.red_herring && Some(e.finding.category) != primary_cat)
-        .map(|e| (e.finding.category, e.finding.code.clone(), cat_score(e.finding.category)))
+        .map(|e| {
+            (
+                e.finding.category,
+                e.finding.code.clone(),
+                cat_score(e.finding.category),
+            )
+        })
         .next();
     let mut out = Vec::new();
     for (i, mut e) in firsts.into_iter().enumerate() {

@@ -199,7 +199,9 @@ fn no_kernels(ctx: &Context<'_>, r: &mut Ranked) {
                 // A log line is quoted as it is; what the knowledge makes of it is its own row.
                 match at {
                     Some(n) => f.evidence.push(ctx.evidence(*n)),
-                    None => f.evidence.push(Evidence::new("snapshot", format!("ROCm {v}"))),
+                    None => f
+                        .evidence
+                        .push(Evidence::new("snapshot", format!("ROCm {v}"))),
                 }
                 f.evidence.push(Evidence::new(KNOWLEDGE, says));
             }

@@ -101,7 +101,13 @@ fn scanner() -> &'static Scanner {
         let vocab = errors::vocabulary();
         for (i, e) in vocab.iter().enumerate() {
             if !e.name.is_empty() {
-                add(&e.name, Owner::Vocab { entry: i, by_name: true });
+                add(
+                    &e.name,
+                    Owner::Vocab {
+                        entry: i,
+                        by_name: true,
+                    },
+                );
             }
             if e.library.starts_with("HSA") && e.code.starts_with("0x") && e.code.len() >= 4 {
                 add(&e.code, Owner::Code(i));
@@ -110,7 +116,13 @@ fn scanner() -> &'static Scanner {
             let msg = e.message.trim();
             let long = msg.len() >= MIN_MESSAGE_LEN && msg.contains(' ');
             if printed && (long || (e.name.is_empty() && msg.len() >= 10)) {
-                add(msg, Owner::Vocab { entry: i, by_name: false });
+                add(
+                    msg,
+                    Owner::Vocab {
+                        entry: i,
+                        by_name: false,
+                    },
+                );
             }
         }
         let rows = errors::mapping();
@@ -186,7 +198,9 @@ pub(crate) fn scan(text: &str, lines: &[&str]) -> Vec<Match> {
                 let (a, b) = (m.start(), m.end());
                 let ok = (a == 0 || !word_byte(bytes[a - 1]))
                     && (b == bytes.len() || !word_byte(bytes[b]));
-                let Owner::Vocab { entry, .. } = o else { unreachable!() };
+                let Owner::Vocab { entry, .. } = o else {
+                    unreachable!()
+                };
                 if !ok || &text[a..b] != vocab[entry].name.as_str() {
                     continue;
                 }
@@ -314,25 +328,138 @@ pub(crate) fn scan(text: &str, lines: &[&str]) -> Vec<Match> {
 /// Words that name the ROCm stack, and words that say something failed: a log with both
 /// shows a ROCm failure even when no rule knows the message.
 const STACK_WORDS: &[&str] = &[
-    "rocm", "hip", "hsa", "amdgpu", "amdkfd", "kfd", "gfx", "radeon", "miopen", "rocblas",
-    "hipblas", "hipblaslt", "rocsolver", "tensile", "rccl", "comgr", "migraphx", "therock",
-    "rocminfo", "rocm-smi", "amd-smi", "amdsmi", "zluda", "hipcc", "amdhip64", "instinct",
-    "rocr", "amdgcn", "ollama", "llama.cpp", "ggml", "vllm", "comfyui", "bitsandbytes",
-    "gpu", "gpus", "amd", "cuda", "torch", "opencl", "clinfo", "dkms", "llvm", "clang",
-    "__device__", "__global__", "__host__", "host device", "hip_runtime", "lemonade",
+    "rocm",
+    "hip",
+    "hsa",
+    "amdgpu",
+    "amdkfd",
+    "kfd",
+    "gfx",
+    "radeon",
+    "miopen",
+    "rocblas",
+    "hipblas",
+    "hipblaslt",
+    "rocsolver",
+    "tensile",
+    "rccl",
+    "comgr",
+    "migraphx",
+    "therock",
+    "rocminfo",
+    "rocm-smi",
+    "amd-smi",
+    "amdsmi",
+    "zluda",
+    "hipcc",
+    "amdhip64",
+    "instinct",
+    "rocr",
+    "amdgcn",
+    "ollama",
+    "llama.cpp",
+    "ggml",
+    "vllm",
+    "comfyui",
+    "bitsandbytes",
+    "gpu",
+    "gpus",
+    "amd",
+    "cuda",
+    "torch",
+    "opencl",
+    "clinfo",
+    "dkms",
+    "llvm",
+    "clang",
+    "__device__",
+    "__global__",
+    "__host__",
+    "host device",
+    "hip_runtime",
+    "lemonade",
 ];
 const FAILURE_WORDS: &[&str] = &[
-    "error", "failed", "failure", "fault", "segmentation", "sigsegv", "traceback",
-    "exception", "abort", "aborted", "core dumped", "crash", "crashed", "crashes", "cannot",
-    "can't", "unable", "not working", "doesn't work", "does not work", "stuck", "hang",
-    "hangs", "freeze", "freezes", "timeout", "timed out", "not found", "no such file",
-    "invalid", "not supported", "unsupported", "undefined", "fail", "fails", "issue",
-    "problem", "broken", "wrong", "bug", "never", "killed", "not detected", "missing",
-    "mismatch", "segfault", "doesn't", "won't", "didn't", "refuse", "refused", "denied",
-    "incorrect", "garbage", "nan", "not defined", "nothing working", "not working", "false",
-    "cpu only", "only cpu", "using cpu", "uses cpu", "falls back", "fallback", "not listed",
-    "not shown", "nothing happens", "no devices", "0 devices", "black screen", "reboot",
-    "reboots", "slow", "slower", "panic", "oops", "warning", "still waiting", "waiting for",
+    "error",
+    "failed",
+    "failure",
+    "fault",
+    "segmentation",
+    "sigsegv",
+    "traceback",
+    "exception",
+    "abort",
+    "aborted",
+    "core dumped",
+    "crash",
+    "crashed",
+    "crashes",
+    "cannot",
+    "can't",
+    "unable",
+    "not working",
+    "doesn't work",
+    "does not work",
+    "stuck",
+    "hang",
+    "hangs",
+    "freeze",
+    "freezes",
+    "timeout",
+    "timed out",
+    "not found",
+    "no such file",
+    "invalid",
+    "not supported",
+    "unsupported",
+    "undefined",
+    "fail",
+    "fails",
+    "issue",
+    "problem",
+    "broken",
+    "wrong",
+    "bug",
+    "never",
+    "killed",
+    "not detected",
+    "missing",
+    "mismatch",
+    "segfault",
+    "doesn't",
+    "won't",
+    "didn't",
+    "refuse",
+    "refused",
+    "denied",
+    "incorrect",
+    "garbage",
+    "nan",
+    "not defined",
+    "nothing working",
+    "not working",
+    "false",
+    "cpu only",
+    "only cpu",
+    "using cpu",
+    "uses cpu",
+    "falls back",
+    "fallback",
+    "not listed",
+    "not shown",
+    "nothing happens",
+    "no devices",
+    "0 devices",
+    "black screen",
+    "reboot",
+    "reboots",
+    "slow",
+    "slower",
+    "panic",
+    "oops",
+    "warning",
+    "still waiting",
+    "waiting for",
 ];
 
 /// The first line that says something failed (lines in `skip`, sorted, aside: red herrings), when the
@@ -395,7 +522,10 @@ mod tests {
 
     fn codes(text: &str) -> Vec<&'static str> {
         let lines: Vec<&str> = text.lines().collect();
-        scan(text, &lines).iter().map(|m| m.sig.code.as_str()).collect()
+        scan(text, &lines)
+            .iter()
+            .map(|m| m.sig.code.as_str())
+            .collect()
     }
 
     #[test]
@@ -403,12 +533,19 @@ mod tests {
         assert!(codes("error: HSA_STATUS_ERROR_INVALID_ISA").contains(&"code-object-rejected"));
         // A longer name is not its prefix.
         assert!(!codes("HSA_STATUS_ERROR_INVALID_ISA_NAMEX").contains(&"code-object-rejected"));
-        assert!(codes("RuntimeError: HIP error: no kernel image is available for execution on the device")
+        assert!(codes(
+            "RuntimeError: HIP error: no kernel image is available for execution on the device"
+        )
+        .contains(&"hip-no-binary-for-gpu"));
+        assert!(
+            codes("[ 3.1] amdgpu: navi10 not supported in kfd").contains(&"kfd-unsupported-asic")
+        );
+        assert!(
+            codes("Error! Bad return status for module build on kernel: 6.14.0 (x86_64)")
+                .contains(&"dkms-build-failed")
+        );
+        assert!(codes("hipErrorNoBinaryForGpu: Unable to find code object")
             .contains(&"hip-no-binary-for-gpu"));
-        assert!(codes("[ 3.1] amdgpu: navi10 not supported in kfd").contains(&"kfd-unsupported-asic"));
-        assert!(codes("Error! Bad return status for module build on kernel: 6.14.0 (x86_64)")
-            .contains(&"dkms-build-failed"));
-        assert!(codes("hipErrorNoBinaryForGpu: Unable to find code object").contains(&"hip-no-binary-for-gpu"));
         assert!(codes("all fine").is_empty());
     }
 
@@ -417,6 +554,10 @@ mod tests {
         let text = "a\r\nb\n\nHSA_STATUS_ERROR_MEMORY_APERTURE_VIOLATION\n";
         let lines: Vec<&str> = text.lines().collect();
         let m = scan(text, &lines);
-        assert!(m.iter().all(|m| m.line == 4), "{:?}", m.iter().map(|m| m.line).collect::<Vec<_>>());
+        assert!(
+            m.iter().all(|m| m.line == 4),
+            "{:?}",
+            m.iter().map(|m| m.line).collect::<Vec<_>>()
+        );
     }
 }

@@ -159,7 +159,11 @@ pub fn row_for(e: &ErrorName) -> Option<&'static MapRow> {
             return Some(r);
         }
     }
-    let key = if e.name.is_empty() { &e.message } else { &e.name };
+    let key = if e.name.is_empty() {
+        &e.message
+    } else {
+        &e.name
+    };
     let mut best: Option<(&MapRow, usize)> = None;
     for r in rows {
         for g in &r.groups {
@@ -321,7 +325,12 @@ mod tests {
     #[test]
     fn every_name_is_mapped_and_rows_are_sourced() {
         for e in vocabulary() {
-            assert!(row_for(e).is_some(), "no mapping row for {} {}", e.name, e.message);
+            assert!(
+                row_for(e).is_some(),
+                "no mapping row for {} {}",
+                e.name,
+                e.message
+            );
         }
         let rows = mapping();
         for (i, r) in rows.iter().enumerate() {
@@ -332,13 +341,25 @@ mod tests {
                 "{} matches nothing",
                 r.id
             );
-            assert!(r.pattern.is_none() || !r.literals.is_empty(), "{}: pattern without literals", r.id);
+            assert!(
+                r.pattern.is_none() || !r.literals.is_empty(),
+                "{}: pattern without literals",
+                r.id
+            );
             assert!(r.weight <= 100, "{}", r.id);
             let sig = crate::knowledge::signatures::by_code(&r.code)
                 .unwrap_or_else(|| panic!("{}: no signature for code {}", r.id, r.code));
-            assert_eq!(sig.category, r.category, "{}: category differs from {}'s", r.id, r.code);
+            assert_eq!(
+                sig.category, r.category,
+                "{}: category differs from {}'s",
+                r.id, r.code
+            );
             for n in &r.names {
-                assert!(vocabulary().iter().any(|e| &e.name == n), "{}: {n} is not in the vocabulary", r.id);
+                assert!(
+                    vocabulary().iter().any(|e| &e.name == n),
+                    "{}: {n} is not in the vocabulary",
+                    r.id
+                );
             }
             // The literal selects the line: the pattern must not match without one.
             if let (Some(re), Some(l)) = (r.regex(), r.literals.first()) {
@@ -351,6 +372,9 @@ mod tests {
     #[test]
     fn sha256_is_right() {
         let hex: String = sha256(b"abc").iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hex,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

@@ -282,7 +282,9 @@ mod tests {
                 }
                 let plain = plain.to_ascii_lowercase();
                 assert!(
-                    s.literals.iter().any(|l| plain.contains(&l.to_ascii_lowercase())),
+                    s.literals
+                        .iter()
+                        .any(|l| plain.contains(&l.to_ascii_lowercase())),
                     "{}: pattern {p:?} contains none of its literals",
                     s.id
                 );
