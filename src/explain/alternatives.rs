@@ -73,6 +73,39 @@ fn igpu_beside_dgpu(ctx: &Context<'_>) -> Option<(String, usize, String)> {
     Some((i.gfx.clone(), i.line, d.gfx.clone()))
 }
 
+/// Score of the log-wide "iGPU beside a dGPU" finding when no failure rule put it forward.
+const IGPU_LOG_WIDE: f64 = 30.0;
+
+/// Log-wide findings for a failing log: an integrated GPU named beside a discrete one is a
+/// cause of its own (the iGPU enumerated first, picked, or breaking the runtime's start).
+pub(crate) fn log_wide(ctx: &Context<'_>) -> Vec<Ranked> {
+    let Some((igpu, line, dgpu)) = igpu_beside_dgpu(ctx) else {
+        return Vec::new();
+    };
+    vec![Ranked {
+        priority: IGPU_LOG_WIDE as u32,
+        first_line: line,
+        finding: Finding {
+            code: "igpu-selected".into(),
+            category: Category::DeviceVisibility,
+            severity: Severity::Warning,
+            title: format!("An integrated GPU ({igpu}) is visible beside the discrete one ({dgpu})"),
+            evidence: vec![ctx.evidence(line)],
+            why: format!("The runtime enumerates every GPU it supports or half-supports; {igpu} code is rarely built, and a program that picks or initialises the iGPU fails or crashes before it reaches the {dgpu}."),
+            layer: Layer::Environment,
+            other_layers: "Nothing needs rebuilding when only the discrete GPU is meant to run".into(),
+            remedies: vec![Remedy::new(
+                "Hide the iGPU from the runtime (or disable it in the BIOS)",
+                "List the GPUs with rocminfo; keep only the discrete one visible.",
+            )
+            .command("export HIP_VISIBLE_DEVICES=<index of the discrete GPU>")
+            .fix("env")
+            .source("https://github.com/ggml-org/llama.cpp/issues/8618")],
+            sources: vec!["https://github.com/ggml-org/llama.cpp/issues/8618".into()],
+        },
+    }]
+}
+
 /// Alternatives to `r`, the refined finding of `hit`.
 pub(crate) fn for_finding(hit: &Hit, r: &Ranked, ctx: &Context<'_>) -> Vec<Ranked> {
     let mut out = Vec::new();

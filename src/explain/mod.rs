@@ -182,6 +182,12 @@ pub fn explain(log: &str, machine: Option<&Snapshot>) -> Vec<Finding> {
             ranked.push((a, false, h.sig));
         }
     }
+    if hits.iter().any(|h| !h.red_herring) {
+        let any = signatures::by_code("rocm-failure-unclassified").expect("signature");
+        for r in alternatives::log_wide(&ctx) {
+            ranked.push((r, false, any));
+        }
+    }
     let sensitive = hits
         .iter()
         .any(|h| h.sig.override_sensitive && !h.red_herring);
