@@ -28,7 +28,11 @@ pub(crate) const RED_HERRING: &str = "explain: red herring";
 /// What would settle a verdict of `c`, and the command that shows it.
 fn settle_and_next(c: Category) -> (&'static str, &'static str) {
     match c {
-        Category::MissingKernelsForArch | Category::ArchOverrideNeeded => (
+        Category::ArchOverrideNeeded => (
+            "Whether one run with the stand-in override succeeds (and the GPU's own target)",
+            "HSA_OVERRIDE_GFX_VERSION=<stand-in, e.g. 10.3.0> <the failing command>; rocminfo | grep -E 'Name: +gfx'",
+        ),
+        Category::MissingKernelsForArch => (
             "The GPU's gfx target next to the targets the failing library or wheel was built for",
             "rocminfo | grep -E 'Name: +gfx'; rocm-doctor inspect /path/to/the/failing/library.so",
         ),
