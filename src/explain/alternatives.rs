@@ -8,7 +8,11 @@ use super::{Hit, Ranked};
 use crate::diagnose::{Category, Evidence, Finding, Layer, Remedy, Severity};
 
 /// Codes only this rule emits (`igpu-selected` is also memory.rs's).
-pub(crate) const CODES: &[&str] = &["override-may-help", "override-suspected"];
+pub(crate) const CODES: &[&str] = &[
+    "override-may-help",
+    "override-suspected",
+    "override-on-windows",
+];
 
 /// Share of the parent finding's score an alternative gets.
 const OVERRIDE_MAY_HELP: f64 = 0.85;
@@ -73,16 +77,43 @@ fn igpu_beside_dgpu(ctx: &Context<'_>) -> Option<(String, usize, String)> {
     Some((i.gfx.clone(), i.line, d.gfx.clone()))
 }
 
+/// Score of the log-wide "override on Windows" finding.
+const OVERRIDE_ON_WINDOWS: f64 = 50.0;
 /// Score of the log-wide "iGPU beside a dGPU" finding when no failure rule put it forward.
 const IGPU_LOG_WIDE: f64 = 30.0;
 
 /// Log-wide findings for a failing log: an integrated GPU named beside a discrete one is a
 /// cause of its own (the iGPU enumerated first, picked, or breaking the runtime's start).
 pub(crate) fn log_wide(ctx: &Context<'_>) -> Vec<Ranked> {
+    let mut out = Vec::new();
+    if let (Some(n), Some(w)) = (ctx.override_named, ctx.windows) {
+        out.push(Ranked {
+            priority: OVERRIDE_ON_WINDOWS as u32,
+            first_line: n,
+            finding: Finding {
+                code: "override-on-windows".into(),
+                category: Category::ArchOverrideWrong,
+                severity: Severity::Error,
+                title: "HSA_OVERRIDE_GFX_VERSION is set on Windows, where the HIP runtime ignores it".into(),
+                evidence: vec![ctx.evidence(n), ctx.evidence(w)],
+                why: "The override is read by ROCr, the Linux runtime; the Windows HIP SDK does not use it, so it cannot make an unsupported GPU work there, while applications that read it themselves (ollama's GPU checks) then judge the GPU by the wrong target and refuse it.".into(),
+                layer: Layer::Environment,
+                other_layers: "On Windows only builds that carry the GPU's own target help".into(),
+                remedies: vec![Remedy::new(
+                    "Remove the variable from the user and system environment, then restart the application",
+                    "Use a build that carries the GPU's own target instead (for example community rocBLAS/Tensile libraries for it).",
+                )
+                .command("[Environment]::SetEnvironmentVariable('HSA_OVERRIDE_GFX_VERSION', $null, 'User')")
+                .fix("env")
+                .source("https://github.com/likelovewant/ollama-for-amd/issues/67")],
+                sources: vec!["https://github.com/likelovewant/ollama-for-amd/issues/67".into()],
+            },
+        });
+    }
     let Some((igpu, line, dgpu)) = igpu_beside_dgpu(ctx) else {
-        return Vec::new();
+        return out;
     };
-    vec![Ranked {
+    out.push(Ranked {
         priority: IGPU_LOG_WIDE as u32,
         first_line: line,
         finding: Finding {
@@ -103,7 +134,8 @@ pub(crate) fn log_wide(ctx: &Context<'_>) -> Vec<Ranked> {
             .source("https://github.com/ggml-org/llama.cpp/issues/8618")],
             sources: vec!["https://github.com/ggml-org/llama.cpp/issues/8618".into()],
         },
-    }]
+    });
+    out
 }
 
 /// Alternatives to `r`, the refined finding of `hit`.
