@@ -79,6 +79,8 @@ pub struct Context<'a> {
     pub current_device: Option<(u32, usize)>,
     /// LLVM toolchains of the snapshot: (major, path).
     pub toolchains: Vec<(u32, String)>,
+    /// A line naming HSA_OVERRIDE_GFX_VERSION at all (with or without a value read).
+    pub override_named: Option<usize>,
 }
 
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
@@ -116,6 +118,7 @@ impl<'a> Context<'a> {
             devices: Vec::new(),
             current_device: None,
             toolchains: Vec::new(),
+            override_named: None,
         };
         for i in 0..c.lines.len() {
             c.read_line(i + 1, c.lines[i]);
@@ -146,6 +149,9 @@ impl<'a> Context<'a> {
                 line: n,
                 role: GfxRole::Device,
             });
+        }
+        if self.override_named.is_none() && line.contains("HSA_OVERRIDE_GFX_VERSION") {
+            self.override_named = Some(n);
         }
         let ov = regex!(r#"HSA_OVERRIDE_GFX_VERSION(?:_\d+)?\s*[=:]\s*["']?(\d+\.\d+\.\d+)"#);
         if let Some(v) = line
@@ -246,6 +252,13 @@ impl<'a> Context<'a> {
             .iter()
             .map(|t| (t.major, t.path.display().to_string()))
             .collect();
+    }
+
+    /// Whether suggesting HSA_OVERRIDE_GFX_VERSION is out: the log names the variable already
+    /// (a leftover may be the cause), or it comes from Windows, where the HIP SDK does not run
+    /// on ROCr and ignores the variable.
+    pub fn override_unusable(&self) -> bool {
+        self.override_named.is_some() || self.windows.is_some()
     }
 
     /// The first override (the log's before the snapshot's).

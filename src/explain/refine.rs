@@ -90,7 +90,7 @@ fn stand_in_hints() -> Vec<Remedy> {
 fn no_kernels(ctx: &Context<'_>, r: &mut Ranked) {
     let f = &mut r.finding;
     let Some((hw, seen)) = ctx.hardware_gfx() else {
-        if ctx.the_override().is_none() {
+        if ctx.the_override().is_none() && !ctx.override_unusable() {
             let at = f.remedies.len().min(1);
             f.remedies.splice(at..at, stand_in_hints());
         }
@@ -209,8 +209,14 @@ fn no_kernels(ctx: &Context<'_>, r: &mut Ranked) {
                     Support::No => format!("ROCm {v} does not support {hw}"),
                     Support::Unknown => format!("whether ROCm {v} supports {hw} is not known here"),
                 };
-                let source = at.map_or_else(|| "snapshot".to_owned(), |n| format!("log line {n}"));
-                f.evidence.push(Evidence::new(source, says));
+                // A log line is quoted as it is; what the knowledge makes of it is its own row.
+                match at {
+                    Some(n) => f.evidence.push(ctx.evidence(*n)),
+                    None => f
+                        .evidence
+                        .push(Evidence::new("snapshot", format!("ROCm {v}"))),
+                }
+                f.evidence.push(Evidence::new(KNOWLEDGE, says));
             }
             let mut rem = Remedy::new(
                 format!("Use libraries from a ROCm release that supports {hw}"),

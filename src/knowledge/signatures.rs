@@ -120,8 +120,21 @@ pub struct Signature {
     /// A wrong override found in the context is the likelier cause.
     #[serde(default)]
     pub override_sensitive: bool,
-    /// Regexes, matched against each line.
+    /// Regexes, matched against each line a literal selected. Empty for findings that only
+    /// the mapping rows of `error_categories.toml` point at.
+    #[serde(default)]
     pub patterns: Vec<String>,
+    /// Literal strings (ASCII case-insensitive): a line is tried against `patterns` only when
+    /// it contains one (the Aho-Corasick prefilter of `explain`). Every match of a pattern
+    /// contains one of them.
+    #[serde(default)]
+    pub literals: Vec<String>,
+    /// What would settle the diagnosis when the log alone leaves it open.
+    #[serde(default)]
+    pub settle: Option<String>,
+    /// The next command to run to confirm or refute it.
+    #[serde(default)]
+    pub next: Option<String>,
     /// One line: what is wrong.
     pub title: String,
     /// Why it matters.
@@ -193,6 +206,11 @@ pub fn all() -> &'static [Signature] {
     &compiled().all
 }
 
+/// The signature whose finding code is `code`.
+pub fn by_code(code: &str) -> Option<&'static Signature> {
+    all().iter().find(|s| s.code == code)
+}
+
 /// The signatures matching `line`, each with the index of its first matching pattern, in
 /// file order. One pass over the line for all patterns.
 pub fn matching(line: &str) -> Vec<(&'static Signature, usize)> {
@@ -245,6 +263,32 @@ mod tests {
             // A signature without a context rule must bring its own remedies.
             assert!(s.refine.is_some() || !s.remedies.is_empty(), "{}", s.id);
             assert_eq!(s.regexes().len(), s.patterns.len());
+            // The prefilter: each pattern names one of the literals, so a line it matches
+            // contains that literal.
+            assert!(s.patterns.is_empty() || !s.literals.is_empty(), "{}", s.id);
+            for p in &s.patterns {
+                let mut plain = String::new();
+                let mut esc = false;
+                for c in p.chars() {
+                    if esc && c.is_ascii_punctuation() {
+                        plain.push(c);
+                    } else if esc {
+                        plain.push('\\');
+                        plain.push(c);
+                    } else if c != '\\' {
+                        plain.push(c);
+                    }
+                    esc = !esc && c == '\\';
+                }
+                let plain = plain.to_ascii_lowercase();
+                assert!(
+                    s.literals
+                        .iter()
+                        .any(|l| plain.contains(&l.to_ascii_lowercase())),
+                    "{}: pattern {p:?} contains none of its literals",
+                    s.id
+                );
+            }
         }
     }
 
