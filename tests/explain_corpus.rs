@@ -411,7 +411,7 @@ fn cli_reads_stdin_and_prints_json() {
     let out = doctor_stdin(&["explain"], "nothing to see here\n");
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("no known signature found"), "{text}");
+    assert!(text.contains("No ROCm failure found"), "{text}");
     assert!(text.contains("missing-kernels-for-arch"), "{text}");
 
     let out = doctor_stdin(&["explain", "-"], "hipErrorNoBinaryForGpu\n");

@@ -121,8 +121,16 @@ pub fn run(args: &ExplainArgs, color: bool) -> anyhow::Result<u8> {
         writeln!(out)?;
     } else if findings.is_empty() {
         let names: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
-        writeln!(out, "no known signature found in {name}")?;
-        writeln!(out, "explain knows these categories: {}", names.join(", "))?;
+        writeln!(out, "No ROCm failure found in {name}.")?;
+        writeln!(
+            out,
+            "explain looks for HSA/HIP/library status codes, amdgpu and KFD kernel messages, loader, packaging and compiler errors ({}).",
+            names.join(", ")
+        )?;
+        writeln!(
+            out,
+            "If this machine is the one that failed, `rocm-doctor check` reads it directly."
+        )?;
     } else {
         let style = report::Style {
             color,
