@@ -57,30 +57,6 @@ pub(super) fn packages(m: &Machine) -> Candidate {
     }
     // Replacing an installed ROCm of unknown or other version is a removal: only an error
     // finding at a layer the packages change justifies it.
-    let installed: Vec<String> = m
-        .installs
-        .iter()
-        .filter(|i| i.layout != "pip")
-        .map(|i| {
-            format!(
-                "{} ({})",
-                i.path,
-                i.version.as_deref().unwrap_or("version unknown")
-            )
-        })
-        .collect();
-    if !installed.is_empty() && m.rocm_error.is_none() {
-        let why = format!(
-            "ROCm is installed ({}) and no error finding at the runtime, library or toolchain layer calls for replacing it; a working stack is left as it is",
-            installed.join(", ")
-        );
-        return Candidate::not_viable(Solution::Packages, title, why, official_evidence(m));
-    }
-    let mut c = Candidate::new(
-        Solution::Packages,
-        format!("ROCm {version} packages (release line {})", rel.rocm),
-    );
-    c.setup.rocm_release = Some(version.to_string());
     let existing: Vec<String> = m
         .installs
         .iter()
@@ -93,6 +69,18 @@ pub(super) fn packages(m: &Machine) -> Candidate {
             )
         })
         .collect();
+    if !existing.is_empty() && m.rocm_error.is_none() {
+        let why = format!(
+            "ROCm is installed ({}) and no error finding at the runtime, library or toolchain layer calls for replacing it; a working stack is left as it is",
+            existing.join(", ")
+        );
+        return Candidate::not_viable(Solution::Packages, title, why, official_evidence(m));
+    }
+    let mut c = Candidate::new(
+        Solution::Packages,
+        format!("ROCm {version} packages (release line {})", rel.rocm),
+    );
+    c.setup.rocm_release = Some(version.to_string());
     c.changes.push(if existing.is_empty() {
         format!("System ROCm {version} from repo.radeon.com, pinned.")
     } else {
