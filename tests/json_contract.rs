@@ -296,7 +296,7 @@ struct Plan {
 struct Candidate {
     solution: String,
     title: String,
-    setup: Setup,
+    setup: common::SetupWire,
     changes: Vec<String>,
     steps: Vec<String>,
     env: Vec<String>,
@@ -315,24 +315,6 @@ struct Candidate {
     notes: Vec<String>,
     verdict: CandidateVerdict,
     score: i32,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct Setup {
-    gfx: String,
-    runtime_target: String,
-    override_value: Option<String>,
-    visible_devices: Option<String>,
-    python: Option<String>,
-    pip: Vec<String>,
-    index_url: Option<String>,
-    torch: Option<String>,
-    numpy: Option<String>,
-    venv_dir: Option<String>,
-    image: Option<String>,
-    rocm_release: Option<String>,
 }
 
 #[derive(Deserialize)]

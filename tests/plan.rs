@@ -297,7 +297,7 @@ struct Tool {
 struct Cand {
     solution: String,
     title: String,
-    setup: SetupWire,
+    setup: common::SetupWire,
     changes: Vec<String>,
     steps: Vec<String>,
     env: Vec<String>,
@@ -316,24 +316,6 @@ struct Cand {
     notes: Vec<String>,
     verdict: VerdictWire,
     score: i32,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct SetupWire {
-    gfx: String,
-    runtime_target: String,
-    override_value: Option<String>,
-    visible_devices: Option<String>,
-    python: Option<String>,
-    pip: Vec<String>,
-    index_url: Option<String>,
-    torch: Option<String>,
-    numpy: Option<String>,
-    venv_dir: Option<String>,
-    image: Option<String>,
-    rocm_release: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -158,3 +158,22 @@ pub fn entry_ids(bundle: &serde_json::Value) -> std::collections::BTreeSet<Strin
         .map(|e| e["triple"].as_str().expect("triple").to_owned())
         .collect()
 }
+
+/// A plan candidate's `setup` as docs/plan.md documents it, written apart from the tool's own
+/// type; shared by the contract tests of `plan --json`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupWire {
+    pub gfx: String,
+    pub runtime_target: String,
+    pub override_value: Option<String>,
+    pub visible_devices: Option<String>,
+    pub python: Option<String>,
+    pub pip: Vec<String>,
+    pub index_url: Option<String>,
+    pub torch: Option<String>,
+    pub numpy: Option<String>,
+    pub venv_dir: Option<String>,
+    pub image: Option<String>,
+    pub rocm_release: Option<String>,
+}
