@@ -87,6 +87,33 @@ fn every_fix_check_suggests_is_offered_by_the_plan() {
         for r in a.findings.iter().flat_map(|f| &f.remedies) {
             if let Some(s) = r.fix {
                 assert!(a.plan.offers(s), "{name}: remedy {:?} names {s}", r.title);
+                // A remedy linked to a fix names only the ROCm wheel that fix installs.
+                let c = a.plan.candidate(s).unwrap();
+                let ours = format!(
+                    "{} {}",
+                    c.setup.torch.as_deref().unwrap_or(""),
+                    c.setup.index_url.as_deref().unwrap_or("")
+                );
+                let text = format!(
+                    "{} {} {}",
+                    r.title,
+                    r.detail,
+                    r.command.as_deref().unwrap_or("")
+                );
+                for (i, _) in text.match_indices("rocm") {
+                    let v: String = text[i + 4..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_digit() || *c == '.')
+                        .collect();
+                    let v = v.trim_end_matches('.');
+                    if v.contains('.') {
+                        assert!(
+                            ours.contains(&format!("rocm{v}")),
+                            "{name}: remedy {:?} (fix {s}) names rocm{v}; the plan installs {ours}",
+                            r.title
+                        );
+                    }
+                }
             }
         }
         // The plan the binary prints is the one the library makes.

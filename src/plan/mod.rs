@@ -399,6 +399,15 @@ pub fn assess(snapshot: &Snapshot, extra: Vec<Finding>) -> Assessment {
     for f in &mut findings {
         let had = !f.remedies.is_empty();
         f.remedies.retain(|r| r.fix.is_none_or(|s| plan.offers(s)));
+        // A remedy that names another wheel than the plan's candidate keeps its advice but
+        // loses the `rocm-doctor fix` link, which would write the plan's wheel instead.
+        for r in &mut f.remedies {
+            if let Some(c) = r.fix.and_then(|s| plan.candidate(s)) {
+                if !names_only_the_setup(r, &c.setup) {
+                    r.fix = None;
+                }
+            }
+        }
         if had && f.remedies.is_empty() {
             f.remedies.push(
                 crate::model::Remedy::new(
@@ -412,7 +421,44 @@ pub fn assess(snapshot: &Snapshot, extra: Vec<Finding>) -> Assessment {
     Assessment { findings, plan }
 }
 
+/// Whether every ROCm wheel or index a remedy names (`2.5.1+rocm6.2`, `whl/rocm7.0`) is the
+/// one the candidate's setup installs.
+fn names_only_the_setup(r: &crate::model::Remedy, setup: &Setup) -> bool {
+    let mut text = format!("{} {}", r.title, r.detail);
+    if let Some(c) = &r.command {
+        text.push(' ');
+        text.push_str(c);
+    }
+    let ours = format!(
+        "{} {} {}",
+        setup.torch.as_deref().unwrap_or(""),
+        setup.index_url.as_deref().unwrap_or(""),
+        setup.pip.join(" ")
+    );
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("rocm") {
+        let tail = &rest[at + 4..];
+        let version: String = tail
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let version = version.trim_end_matches('.');
+        if version.contains('.') && !ours.contains(&format!("rocm{version}")) {
+            return false;
+        }
+        rest = tail;
+    }
+    true
+}
+
 impl Plan {
+    /// The candidate for `solution`, when offered.
+    pub fn candidate(&self, solution: Solution) -> Option<&Candidate> {
+        self.candidates
+            .iter()
+            .find(|c| c.solution == solution && c.is_offered())
+    }
+
     /// Whether the plan offers `solution` (recommended or viable).
     pub fn offers(&self, solution: Solution) -> bool {
         self.candidates
