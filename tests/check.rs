@@ -125,6 +125,13 @@ fn text_shows_areas_findings_and_next_steps() {
     assert!(text.contains("[override-unsafe]"), "{text}");
     assert!(text.contains("Why:") && text.contains("Fix at:"), "{text}");
     assert!(text.contains("Next:\n  rocm-doctor plan --demo"), "{text}");
+    // The fix suggested writes where the plan's steps say, and no smoke test is suggested for a
+    // machine that is not this one.
+    assert!(
+        text.contains("rocm-doctor fix native-build --out ./rocm-doctor-native-build --demo"),
+        "{text}"
+    );
+    assert!(!text.contains("rocm-doctor verify"), "{text}");
     assert!(!text.contains('\u{1b}'), "no colors with --color never");
 }
 

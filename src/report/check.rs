@@ -172,11 +172,16 @@ pub fn next_commands(findings: &[Finding], source_flag: &str) -> Vec<String> {
             .find_map(|r| r.fix)
         {
             v.push(format!(
-                "rocm-doctor fix {fix} --out ./rocm-doctor-fix{source_flag}"
+                "rocm-doctor fix {fix} --out {}{source_flag}",
+                crate::plan::default_out(fix)
             ));
         }
     }
-    v.push("rocm-doctor verify".to_owned());
+    // The smoke test runs on this machine only: after --demo, --root or --snapshot it would
+    // test another machine than the one just checked.
+    if source_flag.is_empty() {
+        v.push("rocm-doctor verify".to_owned());
+    }
     v
 }
 
